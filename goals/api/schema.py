@@ -1,0 +1,37 @@
+"""OpenAPI details that drf-spectacular cannot infer from the views."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text='A short title, such as "Goals limit exceeded".')
+    description = serializers.CharField(help_text="One sentence on what went wrong.")
+    details = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='For invalid input: messages by field, such as "settings.conditions[0].value".',
+    )
+
+
+ERROR_RESPONSES = {
+    status: OpenApiResponse(ErrorSerializer, description=description)
+    for status, description in {
+        400: 'Invalid input, or "Goals limit exceeded"; nothing was saved.',
+        401: "No valid credentials (HTTP Basic with email and password).",
+        403: "Not an administrator of the account.",
+        404: "No such goal in your account.",
+        405: "Method not allowed.",
+        415: "The body is not JSON.",
+    }.items()
+}
+
+
+def document_canonical_paths(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
+    """Document each route once, without the trailing slash that it also accepts."""
+    return [
+        (path.rstrip("/"), path_regex, method, callback)
+        for path, path_regex, method, callback in endpoints
+    ]

@@ -1,0 +1,102 @@
+"""Parse the API's request bodies and shape its goals; goals.rules decides what is acceptable."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from goals import rules
+from goals.api.fields import JsonFlag, JsonInteger, JsonString
+from goals.models import (
+    ATTRIBUTION_PERIOD_MAX,
+    ATTRIBUTION_PERIOD_MIN,
+    CONDITION_VALUE_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    AttributionModel,
+    Condition,
+    ConditionType,
+    Goal,
+    Operator,
+)
+
+# Some clients (zenpy's update, for one) send nested fields flattened into dotted keys.
+FLATTENED_CONDITIONS = "settings.conditions"
+
+
+class ConditionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Condition
+        fields = ["type", "operator", "value"]
+        read_only_fields = fields
+
+
+class SettingsSerializer(serializers.Serializer):
+    conditions = ConditionSerializer(many=True)
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    """A goal as the API shows it."""
+
+    enabled = JsonFlag(read_only=True)
+    settings = SettingsSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Goal
+        fields = [
+            "id",
+            "name",
+            "description",
+            "enabled",
+            "attribution_model",
+            "attribution_period",
+            "settings",
+        ]
+        read_only_fields = fields
+
+
+class ConditionInputSerializer(serializers.Serializer):
+    type = JsonString(
+        required=False,
+        openapi={"type": "string", "enum": ConditionType.values, "default": ConditionType.URL},
+    )
+    operator = JsonString(openapi={"type": "string", "enum": Operator.values})
+    value = JsonString(
+        help_text='With "equals", a URL starting with "http://" or "https://".',
+        openapi={"type": "string", "minLength": 1, "maxLength": CONDITION_VALUE_MAX_LENGTH},
+    )
+
+
+class SettingsInputSerializer(serializers.Serializer):
+    conditions = ConditionInputSerializer(
+        many=True,
+        required=False,
+        help_text=f"Replaces all the goal's conditions, in this order; at most "
+        f"{rules.MAX_CONDITIONS}. Any one condition met fulfils the goal.",
+    )
+
+
+class GoalInputSerializer(serializers.Serializer):
+    """A goal as a client sends it; every field but name on create may be left out."""
+
+    name = JsonString(openapi={"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH})
+    description = JsonString(
+        required=False, openapi={"type": "string", "maxLength": DESCRIPTION_MAX_LENGTH}
+    )
+    enabled = JsonFlag(required=False)
+    attribution_model = JsonString(
+        required=False, openapi={"type": "string", "enum": AttributionModel.values}
+    )
+    attribution_period = JsonInteger(
+        required=False,
+        openapi={
+            "type": "integer",
+            "minimum": ATTRIBUTION_PERIOD_MIN,
+            "maximum": ATTRIBUTION_PERIOD_MAX,
+        },
+    )
+    settings = SettingsInputSerializer(required=False, source="*")
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and FLATTENED_CONDITIONS in data and "settings" not in data:
+            data = {**data, "settings": {"conditions": data[FLATTENED_CONDITIONS]}}
+        return super().to_internal_value(data)

@@ -1,0 +1,98 @@
+"""The /api/v2/goals contract: thin views that parse, call goals.rules and shape the answer."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from goals import rules
+from goals.api.schema import ERROR_RESPONSES
+from goals.api.serializers import GoalInputSerializer, GoalSerializer
+from goals.models import Goal
+
+
+def parse_goal(request: Request) -> dict[str, Any]:
+    # Parsed as partial everywhere: the rules, not the parser, say which fields are required.
+    serializer = GoalInputSerializer(data=request.data, partial=True)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def shown(goal: Goal) -> dict[str, Any]:
+    fresh = Goal.objects.prefetch_related("conditions").get(pk=goal.pk)
+    return GoalSerializer(fresh).data
+
+
+@extend_schema(tags=["Goals"])
+class GoalListView(APIView):
+    @extend_schema(
+        summary="List goals",
+        description="All the goals of your account, in id order.",
+        responses={200: GoalSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def get(self, request: Request) -> Response:
+        goals = Goal.objects.of_account(request.user.account)
+        return Response(GoalSerializer(goals, many=True).data)
+
+    @extend_schema(
+        summary="Create goal",
+        description="An enabled goal past the account's active-goal limit is refused with "
+        '"Goals limit exceeded".',
+        request=GoalInputSerializer,
+        responses={201: GoalSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        goal = rules.goal_create(
+            account=request.user.account, actor=request.user, **parse_goal(request)
+        )
+        return Response(shown(goal), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["Goals"],
+    parameters=[
+        OpenApiParameter("goal_id", int, OpenApiParameter.PATH, description="The ID of the goal")
+    ],
+)
+class GoalDetailView(APIView):
+    def get_goal(self) -> Goal:
+        try:
+            return Goal.objects.of_account(self.request.user.account).get(pk=self.kwargs["goal_id"])
+        except Goal.DoesNotExist:
+            raise NotFound("No goal with this id exists in your account.") from None
+
+    @extend_schema(summary="Show goal", responses={200: GoalSerializer, **ERROR_RESPONSES})
+    def get(self, request: Request, goal_id: int) -> Response:
+        return Response(GoalSerializer(self.get_goal()).data)
+
+    @extend_schema(
+        summary="Update goal",
+        description="Changes only the fields sent; settings.conditions, when sent, replaces "
+        "all the conditions.",
+        request=GoalInputSerializer(partial=True),
+        responses={200: GoalSerializer, **ERROR_RESPONSES},
+    )
+    def put(self, request: Request, goal_id: int) -> Response:
+        goal = rules.goal_update(goal=self.get_goal(), actor=request.user, **parse_goal(request))
+        return Response(shown(goal))
+
+    @extend_schema(
+        summary="Update goal (PATCH)",
+        description="The same as PUT.",
+        request=GoalInputSerializer(partial=True),
+        responses={200: GoalSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request, goal_id: int) -> Response:
+        return self.put(request, goal_id)
+
+    @extend_schema(
+        summary="Delete goal",
+        responses={204: OpenApiResponse(description="Deleted."), **ERROR_RESPONSES},
+    )
+    def delete(self, request: Request, goal_id: int) -> Response:
+        rules.goal_delete(goal=self.get_goal(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

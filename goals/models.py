@@ -1,0 +1,102 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Account
+
+
+class AttributionModel(models.TextChoices):
+    FIRST_TOUCH = "first_touch", "First touch"
+    LAST_TOUCH = "last_touch", "Last touch"
+
+
+class ConditionType(models.TextChoices):
+    URL = "url", "URL"
+
+
+class Operator(models.TextChoices):
+    EQUALS = "equals", "equals"
+    CONTAINS = "contains", "contains"
+
+
+# The bounds are the rules' (goals.rules); the columns and constraints repeat them so that
+# the database refuses what the rules would, whatever writes to it.
+NAME_MAX_LENGTH = 255
+DESCRIPTION_MAX_LENGTH = 1024
+CONDITION_VALUE_MAX_LENGTH = 2048
+ATTRIBUTION_PERIOD_MIN = 1
+ATTRIBUTION_PERIOD_MAX = 30
+DEFAULT_ATTRIBUTION_PERIOD = 30
+EQUALS_PREFIXES = ("http://", "https://")
+
+
+class GoalQuerySet(models.QuerySet["Goal"]):
+    def of_account(self, account: Account) -> "GoalQuerySet":
+        return self.filter(account=account).prefetch_related("conditions").order_by("id")
+
+
+class Goal(models.Model):
+    """A website conversion credited to the chat agents who served the visitor."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="goals")
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    description = models.CharField(max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    attribution_model = models.CharField(
+        max_length=16, choices=AttributionModel.choices, default=AttributionModel.FIRST_TOUCH
+    )
+    attribution_period = models.PositiveSmallIntegerField(
+        default=DEFAULT_ATTRIBUTION_PERIOD, help_text="Days, from 1 to 30."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GoalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["account", "enabled"], name="goal_account_enabled")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attribution_period__gte=ATTRIBUTION_PERIOD_MIN)
+                & Q(attribution_period__lte=ATTRIBUTION_PERIOD_MAX),
+                name="goal_attribution_period_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(attribution_model__in=AttributionModel.values),
+                name="goal_attribution_model_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Condition(models.Model):
+    """One URL test of a goal; any one condition met fulfils the goal."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="conditions")
+    position = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=16, choices=ConditionType.choices, default=ConditionType.URL)
+    operator = models.CharField(max_length=16, choices=Operator.choices)
+    value = models.CharField(max_length=CONDITION_VALUE_MAX_LENGTH)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "position"], name="condition_position_unique"),
+            models.CheckConstraint(
+                condition=Q(type__in=ConditionType.values), name="condition_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(operator__in=Operator.values), name="condition_operator_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(operator=Operator.EQUALS)
+                | Q(value__istartswith=EQUALS_PREFIXES[0])
+                | Q(value__istartswith=EQUALS_PREFIXES[1]),
+                name="condition_equals_value_is_url",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.operator} {self.value}"

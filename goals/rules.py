@@ -1,0 +1,258 @@
+"""The goal rules: every door (the API, the pages, the Django admin) writes goals through here.
+
+The functions are keyword-only and transactional. They raise Django's ValidationError keyed by
+field (a condition's fields as "conditions[<index>].<field>", counted from 0), GoalLimitExceeded
+when a write would pass the account's active-goal limit, and PermissionDenied for an actor who may
+not manage the account's goals.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.models import Account, User
+from goals.models import (
+    ATTRIBUTION_PERIOD_MAX,
+    ATTRIBUTION_PERIOD_MIN,
+    CONDITION_VALUE_MAX_LENGTH,
+    DEFAULT_ATTRIBUTION_PERIOD,
+    DESCRIPTION_MAX_LENGTH,
+    EQUALS_PREFIXES,
+    NAME_MAX_LENGTH,
+    AttributionModel,
+    Condition,
+    ConditionType,
+    Goal,
+    Operator,
+)
+
+MAX_CONDITIONS = 20
+
+# Marks a field that an update leaves as it is (None cannot: it is a value a client may send).
+UNCHANGED: Any = type("Unchanged", (), {"__repr__": lambda self: "UNCHANGED"})()
+
+ConditionData = Mapping[str, Any]
+
+
+class GoalLimitExceeded(Exception):
+    """The write would leave the account with more enabled goals than it may have."""
+
+    title = "Goals limit exceeded"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"The account already has {limit} active goals, the most it may have: "
+            "disable or delete one of them first, or save this goal disabled."
+        )
+
+
+def may_manage_goals(user: User, account: Account) -> bool:
+    """Whether the user may read and change the account's goals."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    return user.is_administrator and user.account_id == account.pk
+
+
+def goal_create(
+    *,
+    account: Account,
+    actor: User,
+    name: str | None = None,
+    description: str = "",
+    enabled: bool = True,
+    attribution_model: str = AttributionModel.FIRST_TOUCH,
+    attribution_period: int = DEFAULT_ATTRIBUTION_PERIOD,
+    conditions: Sequence[ConditionData] = (),
+) -> Goal:
+    """Create a goal; an enabled one only while the account has room for another active goal."""
+    _ensure_may_manage(actor, account)
+    fields = {
+        "name": name,
+        "description": description,
+        "enabled": enabled,
+        "attribution_model": attribution_model,
+        "attribution_period": attribution_period,
+    }
+    cleaned_conditions = _validated(fields, conditions)
+    with transaction.atomic():
+        if enabled:
+            _ensure_room_for_active_goal(_lock_account(account.pk))
+        goal = Goal.objects.create(account=account, **fields)
+        _store_conditions(goal, cleaned_conditions)
+    return goal
+
+
+def goal_update(
+    *,
+    goal: Goal,
+    actor: User,
+    name: str = UNCHANGED,
+    description: str = UNCHANGED,
+    enabled: bool = UNCHANGED,
+    attribution_model: str = UNCHANGED,
+    attribution_period: int = UNCHANGED,
+    conditions: Sequence[ConditionData] = UNCHANGED,
+) -> Goal:
+    """Change the given fields of a goal; given conditions replace the whole list, in order."""
+    _ensure_may_manage(actor, goal.account)
+    fields = {
+        field: value
+        for field, value in {
+            "name": name,
+            "description": description,
+            "enabled": enabled,
+            "attribution_model": attribution_model,
+            "attribution_period": attribution_period,
+        }.items()
+        if value is not UNCHANGED
+    }
+    cleaned_conditions = _validated(fields, conditions)
+    with transaction.atomic():
+        # Locks are taken account first, then goal, in every write, so writers cannot deadlock.
+        account = _lock_account(goal.account_id) if enabled is True else None
+        locked = Goal.objects.select_for_update().get(pk=goal.pk)
+        if account is not None and not locked.enabled:
+            _ensure_room_for_active_goal(account)
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        locked.save()
+        if cleaned_conditions is not UNCHANGED:
+            locked.conditions.all().delete()
+            _store_conditions(locked, cleaned_conditions)
+    return locked
+
+
+def goal_set_enabled(*, goal: Goal, actor: User, enabled: bool) -> Goal:
+    """Enable or disable a goal, within the account's active-goal limit."""
+    return goal_update(goal=goal, actor=actor, enabled=enabled)
+
+
+@transaction.atomic
+def goal_delete(*, goal: Goal, actor: User) -> None:
+    """Delete a goal and its conditions."""
+    _ensure_may_manage(actor, goal.account)
+    goal.delete()
+
+
+def _ensure_may_manage(actor: User, account: Account) -> None:
+    if not may_manage_goals(actor, account):
+        raise PermissionDenied("Only administrators of the account may manage its goals.")
+
+
+def _lock_account(account_id: int) -> Account:
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def _ensure_room_for_active_goal(locked_account: Account) -> None:
+    # The account's row lock serializes every write that could add an active goal, so two of
+    # them cannot both count the same free place (on SQLite, BEGIN IMMEDIATE does the same).
+    active = Goal.objects.filter(account=locked_account, enabled=True).count()
+    if active >= locked_account.active_goal_limit:
+        raise GoalLimitExceeded(locked_account.active_goal_limit)
+
+
+def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:
+    Condition.objects.bulk_create(
+        Condition(goal=goal, position=position, **condition)
+        for position, condition in enumerate(conditions)
+    )
+
+
+def _validated(fields: dict[str, Any], conditions: Any) -> Any:
+    """Check the goal's fields and conditions; return the conditions as they will be stored."""
+    errors: dict[str, list[str]] = {}
+    if "name" in fields:
+        if fields["name"] is None:
+            errors["name"] = ["This field is required."]
+        else:
+            _check_text(errors, "name", fields["name"], NAME_MAX_LENGTH, required=True)
+    if "description" in fields:
+        _check_text(errors, "description", fields["description"], DESCRIPTION_MAX_LENGTH)
+    if "attribution_model" in fields:
+        _check_choice(errors, "attribution_model", fields["attribution_model"], AttributionModel)
+    if "attribution_period" in fields:
+        period = fields["attribution_period"]
+        if not ATTRIBUTION_PERIOD_MIN <= period <= ATTRIBUTION_PERIOD_MAX:
+            errors["attribution_period"] = [
+                f"Ensure this value is between {ATTRIBUTION_PERIOD_MIN} and "
+                f"{ATTRIBUTION_PERIOD_MAX} days (it is {period})."
+            ]
+    cleaned_conditions = (
+        conditions if conditions is UNCHANGED else _validated_conditions(errors, conditions)
+    )
+    if errors:
+        raise ValidationError(errors)
+    return cleaned_conditions
+
+
+def _validated_conditions(
+    errors: dict[str, list[str]], conditions: Sequence[ConditionData]
+) -> list[dict[str, str]]:
+    if len(conditions) > MAX_CONDITIONS:
+        errors["conditions"] = [
+            f"A goal may have at most {MAX_CONDITIONS} conditions (it has {len(conditions)})."
+        ]
+    cleaned = []
+    for index, condition in enumerate(conditions):
+        key = f"conditions[{index}]"
+        condition_type = condition.get("type", ConditionType.URL)
+        operator = condition.get("operator")
+        value = condition.get("value")
+        _check_choice(errors, f"{key}.type", condition_type, ConditionType)
+        if operator is None:
+            errors[f"{key}.operator"] = ["This field is required."]
+        else:
+            _check_choice(errors, f"{key}.operator", operator, Operator)
+        if value is None:
+            errors[f"{key}.value"] = ["This field is required."]
+        elif (
+            _check_text(errors, f"{key}.value", value, CONDITION_VALUE_MAX_LENGTH, required=True)
+            and operator == Operator.EQUALS
+            and not value.lower().startswith(EQUALS_PREFIXES)
+        ):
+            errors[f"{key}.value"] = [
+                'A URL that must be equal has to start with "http://" or "https://".'
+            ]
+        cleaned.append({"type": condition_type, "operator": operator, "value": value})
+    return cleaned
+
+
+def _check_text(
+    errors: dict[str, list[str]], field: str, text: str, max_length: int, *, required: bool = False
+) -> bool:
+    """Record what is wrong with a text field; return whether it is valid."""
+    problems = []
+    if required and not text.strip():
+        problems.append("This field may not be blank.")
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text columns.
+        problems.append("Null characters are not allowed.")
+    if not _is_encodable(text):
+        problems.append("The text contains an unpaired surrogate, which is not valid Unicode.")
+    if len(text) > max_length:
+        problems.append(
+            f"Ensure this value has at most {max_length} characters (it has {len(text)})."
+        )
+    if problems:
+        errors[field] = problems
+    return not problems
+
+
+def _check_choice(errors: dict[str, list[str]], field: str, value: str, choices: Any) -> None:
+    if value not in choices.values:
+        allowed = " or ".join(f'"{choice}"' for choice in choices.values)
+        shown = value if _is_encodable(value) else value.encode("utf-8", "replace").decode()
+        errors[field] = [f'"{shown[:50]}" is not a valid choice. Choose {allowed}.']
+
+
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

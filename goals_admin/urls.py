@@ -1,0 +1,23 @@
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from goals.api import errors
+
+api_v2 = include("goals.api.urls")
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="api-docs"), name="home"),
+    path("api/v2/", api_v2),
+    # The newer base of the same API.
+    path("api/v2/chat/", api_v2),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Whatever else is asked under /api/ is a JSON 404, with DEBUG on as with it off.
+    re_path(r"^api/", errors.page_not_found),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
