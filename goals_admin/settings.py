@@ -4,6 +4,7 @@ Production sets DEBUG=0, a real SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; see 
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -82,8 +83,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # long as the timeout) instead of failing mid-transaction: this is what serializes the
     # active-goal limit there, where SELECT ... FOR UPDATE does nothing.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    # Tests against a file, not memory, so a live server's threads hold connections of their own.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # Tests use a file, not memory, so that a live server's threads hold connections of their
+    # own; one file a test process, so that two test runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"goals-admin-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -102,7 +106,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # How many enabled goals a new account may have; each account keeps its own copy of the figure.
 GOALS_ACTIVE_LIMIT = int(os.environ.get("GOALS_ACTIVE_LIMIT", "5"))
@@ -117,7 +120,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["goals.api.permissions.IsAccountAdministrator"],
     "DEFAULT_PARSER_CLASSES": ["goals.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "goals.api.negotiation.AlwaysJSON",
     "EXCEPTION_HANDLER": "goals.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "NON_FIELD_ERRORS_KEY": "body",

@@ -4,7 +4,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 
 
 class AlwaysJSON(DefaultContentNegotiation):
-    """Answer JSON whatever the Accept header asks for: it is the only thing the API speaks."""
+    """Pick the first renderer, whatever the Accept header asks for."""
 
     def select_renderer(
         self, request: Any, renderers: list, format_suffix: str | None = None

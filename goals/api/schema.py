@@ -25,6 +25,7 @@ ERROR_RESPONSES = {
         404: "No such goal in your account.",
         405: "Method not allowed.",
         415: "The body is not JSON.",
+        500: "A fault on the server's side; it has been logged.",
     }.items()
 }
 

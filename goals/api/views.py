@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from goals import rules
+from goals.api.negotiation import AlwaysJSON
 from goals.api.schema import ERROR_RESPONSES
 from goals.api.serializers import GoalInputSerializer, GoalSerializer
 from goals.models import Goal
@@ -27,8 +28,13 @@ def shown(goal: Goal) -> dict[str, Any]:
     return GoalSerializer(fresh).data
 
 
+class GoalApiView(APIView):
+    # The goals API speaks only JSON, so it answers JSON whatever the Accept header asks for.
+    content_negotiation_class = AlwaysJSON
+
+
 @extend_schema(tags=["Goals"])
-class GoalListView(APIView):
+class GoalListView(GoalApiView):
     @extend_schema(
         summary="List goals",
         description="All the goals of your account, in id order.",
@@ -58,7 +64,7 @@ class GoalListView(APIView):
         OpenApiParameter("goal_id", int, OpenApiParameter.PATH, description="The ID of the goal")
     ],
 )
-class GoalDetailView(APIView):
+class GoalDetailView(GoalApiView):
     def get_goal(self) -> Goal:
         try:
             return Goal.objects.of_account(self.request.user.account).get(pk=self.kwargs["goal_id"])
