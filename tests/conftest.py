@@ -5,6 +5,7 @@ Cast: Alice administers the account Acme, where Arthur is an agent; Bob administ
 
 import base64
 import json
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,16 @@ from goals import rules
 from goals.models import Goal
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI must run every test, so a skip there is a failure, never a quiet gap.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CI") and skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter.ensure_newline()
+        reporter.write_line(f"CI runs every test, but {len(skipped)} were skipped.", red=True)
 
 
 @pytest.fixture(autouse=True)
