@@ -15,6 +15,7 @@ from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, views
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from goals.rules import GoalLimitExceeded
 
@@ -94,16 +95,24 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            flat.update(_flatten(value, _error_key(prefix, key)))
         return flat
     if isinstance(detail, list) and all(isinstance(item, str) for item in detail):
         return {prefix: [str(item) for item in detail]}
     if isinstance(detail, list):
         flat = {}
         for index, item in enumerate(detail):
-            flat.update(_flatten(item, f"{prefix}[{index}]"))
+            flat.update(_flatten(item, _error_key(prefix, index)))
         return flat
     return {prefix: [str(detail)]}
+
+
+def _error_key(prefix: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"  # an item of a list
+    if key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
+        return prefix  # what is wrong with a nested value as a whole is said of that value
+    return f"{prefix}.{key}" if prefix else key
 
 
 def _json_under_api(
