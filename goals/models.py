@@ -70,6 +70,11 @@ class Goal(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def attribution_in_words(self) -> str:
+        days = "day" if self.attribution_period == 1 else "days"
+        return f"{self.get_attribution_model_display()}, {self.attribution_period} {days}"
+
 
 class Condition(models.Model):
     """One URL test of a goal; any one condition met fulfils the goal."""

@@ -127,6 +127,24 @@ def goal_update(
     return locked
 
 
+def goal_check(
+    *,
+    account: Account,
+    goal: Goal | None = None,
+    conditions: Sequence[ConditionData] = UNCHANGED,
+    **fields: Any,
+) -> None:
+    """Raise what saving these values would raise (goal None: a new goal), saving nothing.
+
+    The limit is checked when enabled=True is given. For forms that show every error before
+    anything is written; the writes check again under the account's lock, so this early answer
+    cannot let a goal past the limit.
+    """
+    _validated(fields, conditions)
+    if fields.get("enabled") is True and (goal is None or not goal.enabled):
+        _ensure_room_for_active_goal(account)
+
+
 def goal_set_enabled(*, goal: Goal, actor: User, enabled: bool) -> Goal:
     """Enable or disable a goal, within the account's active-goal limit."""
     return goal_update(goal=goal, actor=actor, enabled=enabled)
@@ -148,12 +166,13 @@ def _lock_account(account_id: int) -> Account:
     return Account.objects.select_for_update().get(pk=account_id)
 
 
-def _ensure_room_for_active_goal(locked_account: Account) -> None:
-    # The account's row lock serializes every write that could add an active goal, so two of
-    # them cannot both count the same free place (on SQLite, BEGIN IMMEDIATE does the same).
-    active = Goal.objects.filter(account=locked_account, enabled=True).count()
-    if active >= locked_account.active_goal_limit:
-        raise GoalLimitExceeded(locked_account.active_goal_limit)
+def _ensure_room_for_active_goal(account: Account) -> None:
+    # Writers pass the account locked: its row lock serializes every write that could add an
+    # active goal, so two of them cannot both count the same free place (on SQLite, BEGIN
+    # IMMEDIATE does the same).
+    active = Goal.objects.filter(account=account, enabled=True).count()
+    if active >= account.active_goal_limit:
+        raise GoalLimitExceeded(account.active_goal_limit)
 
 
 def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:

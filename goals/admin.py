@@ -1,0 +1,155 @@
+"""The operators' Django admin for goals: its forms check through goals.rules, its saves write
+through goals.rules, so the validation and the active-goal limit hold here as in the API."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from goals import rules
+from goals.models import Condition, Goal
+
+GOAL_FIELDS = ["name", "description", "enabled", "attribution_model", "attribution_period"]
+
+
+def inline_conditions(formset: BaseInlineFormSet) -> tuple[list[dict[str, str]], list]:
+    """The conditions the inline keeps, ordered by position, and the form of each."""
+    kept = [
+        form
+        for form in formset.forms
+        if (form.has_changed() or form.instance.pk) and not form.cleaned_data.get("DELETE")
+    ]
+    kept.sort(key=lambda form: form.cleaned_data.get("position") or 0)
+    conditions = [
+        {field: form.cleaned_data.get(field) for field in ("type", "operator", "value")}
+        for form in kept
+    ]
+    return conditions, kept
+
+
+class ConditionInlineFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        account = getattr(self.instance, "account", None)
+        if account is None:
+            return  # the goal's own form says what is missing
+        conditions, forms = inline_conditions(self)
+        try:
+            rules.goal_check(account=account, conditions=conditions)
+        except ValidationError as error:
+            for key, messages_ in error.message_dict.items():
+                if key == "conditions":
+                    raise ValidationError(messages_) from error
+                index, field = key.removeprefix("conditions[").split("].")
+                forms[int(index)].add_error(field, messages_)
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    formset = ConditionInlineFormSet
+    fields = ["position", "type", "operator", "value"]
+    extra = 1
+    ordering = ["position"]
+
+
+class GoalAdminForm(ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["account", *GOAL_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        account = cleaned.get("account") or getattr(self.instance, "account", None)
+        if account is None or self.errors:
+            return cleaned
+        goal = self.instance if self.instance.pk else None
+        try:
+            rules.goal_check(
+                account=account,
+                goal=goal,
+                **{field: cleaned[field] for field in GOAL_FIELDS if field in cleaned},
+            )
+        except ValidationError as error:
+            for field, field_messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, field_messages)
+        except rules.GoalLimitExceeded as error:
+            self.add_error("enabled", f"{error.title}. {error}")
+        return cleaned
+
+
+@admin.register(Goal)
+class GoalAdmin(admin.ModelAdmin):
+    form = GoalAdminForm
+    inlines = [ConditionInline]
+    list_display = ["name", "account", "enabled", "attribution_model", "attribution_period"]
+    list_filter = ["account", "enabled", "attribution_model"]
+    search_fields = ["name"]
+    list_select_related = ["account"]
+    actions = ["enable_selected", "disable_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Goal | None = None) -> list[str]:
+        # A goal stays in its account: moving it would dodge the other account's limit.
+        return ["account"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Goal, form: ModelForm, change: bool) -> None:
+        """Nothing yet: save_related writes the goal and its conditions in one rules call."""
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: list, change: bool
+    ) -> None:
+        fields = {field: form.cleaned_data[field] for field in GOAL_FIELDS}
+        conditions, _ = inline_conditions(formsets[0])
+        if change:
+            saved = rules.goal_update(
+                goal=Goal.objects.get(pk=form.instance.pk),
+                actor=request.user,
+                conditions=conditions,
+                **fields,
+            )
+        else:
+            saved = rules.goal_create(
+                account=form.cleaned_data["account"],
+                actor=request.user,
+                conditions=conditions,
+                **fields,
+            )
+        # The admin goes on with the form's own object: give it the saved row's id.
+        form.instance.pk = saved.pk
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The form checked the limit already; a write that lost a race for the last place since
+        # is refused by the rules under the account's lock, and said so here, not as a 500.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except rules.GoalLimitExceeded as error:
+            self.message_user(request, f"Nothing was saved. {error.title}. {error}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description="Enable selected goals")
+    def enable_selected(self, request: HttpRequest, queryset: QuerySet[Goal]) -> None:
+        self._set_enabled(request, queryset, enabled=True)
+
+    @admin.action(description="Disable selected goals")
+    def disable_selected(self, request: HttpRequest, queryset: QuerySet[Goal]) -> None:
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(
+        self, request: HttpRequest, queryset: QuerySet[Goal], *, enabled: bool
+    ) -> None:
+        changed, refused = [], []
+        for goal in queryset.select_related("account").order_by("id"):
+            try:
+                rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enabled)
+                changed.append(goal.name)
+            except rules.GoalLimitExceeded as error:
+                refused.append(f"“{goal.name}” ({goal.account}: {error})")
+        state = "Enabled" if enabled else "Disabled"
+        if changed:
+            self.message_user(request, f"{state} {len(changed)} goal(s).", messages.SUCCESS)
+        for refusal in refused:
+            self.message_user(request, f"Goals limit exceeded: {refusal}", messages.ERROR)

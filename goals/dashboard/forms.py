@@ -1,0 +1,141 @@
+"""The dashboard's forms only parse what the browser sends; goals.rules judges the values.
+
+Bounds appear as HTML attributes, for the browser's help, but the messages a user reads come from
+the rules, as through the API and the Django admin.
+"""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from goals.models import (
+    ATTRIBUTION_PERIOD_MAX,
+    ATTRIBUTION_PERIOD_MIN,
+    CONDITION_VALUE_MAX_LENGTH,
+    DEFAULT_ATTRIBUTION_PERIOD,
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    AttributionModel,
+    Goal,
+    Operator,
+)
+
+
+class GoalForm(forms.Form):
+    name = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.TextInput(attrs={"maxlength": NAME_MAX_LENGTH, "required": True}),
+    )
+    description = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": DESCRIPTION_MAX_LENGTH}),
+    )
+    enabled = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Enabled",
+        help_text="Only enabled goals count conversions.",
+    )
+    attribution_model = forms.ChoiceField(
+        choices=AttributionModel.choices,
+        initial=AttributionModel.FIRST_TOUCH,
+        widget=forms.RadioSelect,
+        label="Credit the conversion to",
+        help_text="First touch: the first agent who chatted with the visitor. "
+        "Last touch: the last one.",
+    )
+    attribution_period = forms.IntegerField(
+        initial=DEFAULT_ATTRIBUTION_PERIOD,
+        label="Attribution period (days)",
+        help_text=f"A conversion counts if it comes within this many days of the chat "
+        f"({ATTRIBUTION_PERIOD_MIN} to {ATTRIBUTION_PERIOD_MAX}).",
+        widget=forms.NumberInput(
+            attrs={"min": ATTRIBUTION_PERIOD_MIN, "max": ATTRIBUTION_PERIOD_MAX}
+        ),
+    )
+
+    @classmethod
+    def initial_for(cls, goal: Goal) -> dict[str, Any]:
+        return {field: getattr(goal, field) for field in cls.base_fields}
+
+
+class ConditionForm(forms.Form):
+    operator = forms.ChoiceField(
+        choices=[(Operator.CONTAINS, "contains"), (Operator.EQUALS, "equals")],
+        initial=Operator.CONTAINS,
+        label="The URL",
+    )
+    value = forms.CharField(
+        required=False,
+        strip=False,
+        label="Text or URL",
+        widget=forms.TextInput(
+            attrs={
+                "maxlength": CONDITION_VALUE_MAX_LENGTH,
+                "placeholder": "https://shop.example/thanks",
+            }
+        ),
+    )
+
+
+class BaseConditionFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["ORDER"].label = "Position"
+        form.fields["DELETE"].label = "Remove"
+
+    def conditions(self) -> list[dict[str, str]]:
+        """The kept rows, in the order the user gave them, as the rules take conditions."""
+        return [
+            {"operator": form.cleaned_data["operator"], "value": form.cleaned_data["value"]}
+            for form in self.ordered_forms
+        ]
+
+    def add_rules_error(self, key: str, messages: list[str]) -> None:
+        """Put a rules' error about the conditions beside the row it is about."""
+        if key == "conditions":
+            self._non_form_errors.extend(messages)
+            return
+        index, field = key.removeprefix("conditions[").split("].")
+        row = self.ordered_forms[int(index)]
+        for message in messages:
+            row.add_error(field if field in row.fields else None, message)
+
+
+ConditionFormSet = forms.formset_factory(
+    ConditionForm,
+    formset=BaseConditionFormSet,
+    extra=2,
+    can_order=True,
+    can_delete=True,
+)
+
+
+def condition_initial(goal: Goal) -> list[dict[str, Any]]:
+    return [
+        {"operator": condition.operator, "value": condition.value, "ORDER": position}
+        for position, condition in enumerate(goal.conditions.all(), start=1)
+    ]
+
+
+def add_goal_errors(form: GoalForm, formset: BaseConditionFormSet, error: ValidationError) -> None:
+    """Spread the rules' errors over the goal's fields and its condition rows."""
+    for key, messages in error.message_dict.items():
+        if key.startswith("conditions"):
+            formset.add_rules_error(key, messages)
+        else:
+            for message in messages:
+                form.add_error(key if key in form.fields else None, message)
+
+
+class UrlTestForm(forms.Form):
+    url = forms.CharField(
+        label="Try a URL",
+        max_length=CONDITION_VALUE_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={"placeholder": "https://shop.example/thanks?order=42", "type": "url"}
+        ),
+    )

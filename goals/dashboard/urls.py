@@ -1,0 +1,13 @@
+from django.urls import path
+
+from goals.dashboard import views
+
+app_name = "goals"
+
+urlpatterns = [
+    path("", views.goal_list, name="list"),
+    path("new/", views.goal_create, name="create"),
+    path("<int:goal_id>/edit/", views.goal_edit, name="edit"),
+    path("<int:goal_id>/toggle/", views.goal_toggle, name="toggle"),
+    path("<int:goal_id>/delete/", views.goal_delete, name="delete"),
+]

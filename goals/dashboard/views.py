@@ -1,0 +1,161 @@
+"""The administrators' dashboard: thin views that parse a form, call goals.rules and render."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import Account
+from goals import matching, rules
+from goals.dashboard.forms import (
+    ConditionFormSet,
+    GoalForm,
+    UrlTestForm,
+    add_goal_errors,
+    condition_initial,
+)
+from goals.models import Goal
+
+
+def administrator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in (else to the sign-in page) as an administrator of an account (else a 403 page)."""
+
+    @wraps(view)
+    @login_required
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_administrator:
+            return render(request, "goals/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def account_goal(request: HttpRequest, goal_id: int) -> Goal:
+    # Another account's goal is a 404, as through the API: never reveal that it exists.
+    return get_object_or_404(Goal.objects.of_account(request.user.account), pk=goal_id)
+
+
+def meter(account: Account, active_count: int) -> dict[str, int]:
+    return {"active_count": active_count, "active_limit": account.active_goal_limit}
+
+
+def limit_message(error: rules.GoalLimitExceeded) -> str:
+    return f"{error.title}. {error}"
+
+
+@administrator_required
+def goal_list(request: HttpRequest) -> HttpResponse:
+    goals = list(Goal.objects.of_account(request.user.account))
+    active_count = sum(goal.enabled for goal in goals)
+    context = {"goals": goals, **meter(request.user.account, active_count)}
+    return render(request, "goals/goal_list.html", context)
+
+
+@administrator_required
+def goal_create(request: HttpRequest) -> HttpResponse:
+    return goal_form_page(request, goal=None)
+
+
+@administrator_required
+def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = account_goal(request, goal_id)
+    if "url" in request.GET:
+        url_test = url_test_result(goal, UrlTestForm(request.GET))
+        if request.htmx:
+            return render(request, "goals/partials/url_test_result.html", url_test)
+        return goal_form_page(request, goal=goal, url_test=url_test)
+    return goal_form_page(request, goal=goal)
+
+
+def goal_form_page(
+    request: HttpRequest, *, goal: Goal | None, url_test: dict | None = None
+) -> HttpResponse:
+    if request.method == "POST":
+        form = GoalForm(request.POST)
+        formset = ConditionFormSet(request.POST, prefix="conditions")
+        if form.is_valid() and formset.is_valid():
+            try:
+                saved = save_goal(request, goal, form.cleaned_data, formset.conditions())
+            except ValidationError as error:
+                add_goal_errors(form, formset, error)
+            except rules.GoalLimitExceeded as error:
+                form.add_error(None, limit_message(error))
+            else:
+                verb = "created" if goal is None else "saved"
+                messages.success(request, f"The goal “{saved.name}” was {verb}.")
+                return redirect("goals:list")
+    else:
+        form = GoalForm(initial=GoalForm.initial_for(goal) if goal else None)
+        formset = ConditionFormSet(
+            initial=condition_initial(goal) if goal else None, prefix="conditions"
+        )
+    context = {
+        "goal": goal,
+        "form": form,
+        "formset": formset,
+        **(url_test or {"url_test_form": UrlTestForm()}),
+    }
+    return render(request, "goals/goal_form.html", context)
+
+
+def save_goal(
+    request: HttpRequest, goal: Goal | None, fields: dict[str, Any], conditions: list[dict]
+) -> Goal:
+    if goal is None:
+        return rules.goal_create(
+            account=request.user.account, actor=request.user, conditions=conditions, **fields
+        )
+    return rules.goal_update(goal=goal, actor=request.user, conditions=conditions, **fields)
+
+
+def url_test_result(goal: Goal, form: UrlTestForm) -> dict[str, Any]:
+    if not form.is_valid():
+        return {"url_test_form": form}
+    url = form.cleaned_data["url"]
+    conditions = list(goal.conditions.all())
+    return {
+        "url_test_form": form,
+        "tested_url": url,
+        "matches": [
+            (condition, matching.condition_matches(condition, url)) for condition in conditions
+        ],
+        "fulfilled": matching.goal_is_fulfilled(conditions, url),
+    }
+
+
+@require_POST
+@administrator_required
+def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = account_goal(request, goal_id)
+    enable = request.POST.get("enabled") == "1"
+    limit_error = None
+    try:
+        goal = rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enable)
+    except rules.GoalLimitExceeded as error:
+        limit_error = limit_message(error)
+        messages.error(request, f"“{goal.name}” stays off. {limit_error}")
+    else:
+        state = "on" if goal.enabled else "off"
+        messages.success(request, f"The goal “{goal.name}” is now {state}.")
+    if not request.htmx:
+        return redirect("goals:list")
+    account = request.user.account
+    active_count = Goal.objects.filter(account=account, enabled=True).count()
+    context = {"goal": goal, "limit_error": limit_error, **meter(account, active_count)}
+    return render(request, "goals/partials/goal_switch_swap.html", context)
+
+
+@administrator_required
+def goal_delete(request: HttpRequest, goal_id: int) -> HttpResponse:
+    goal = account_goal(request, goal_id)
+    if request.method == "POST":
+        rules.goal_delete(goal=goal, actor=request.user)
+        messages.success(request, f"The goal “{goal.name}” was deleted.")
+        return redirect("goals:list")
+    return render(request, "goals/goal_confirm_delete.html", {"goal": goal})
