@@ -75,7 +75,7 @@ class ConditionForm(forms.Form):
         widget=forms.TextInput(
             attrs={
                 "maxlength": CONDITION_VALUE_MAX_LENGTH,
-                "placeholder": "https://shop.example/thanks",
+                "placeholder": "/pricing or https://shop.example/pricing",
             }
         ),
     )

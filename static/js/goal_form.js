@@ -47,20 +47,39 @@
     renumber();
   });
 
+  // With the script, a spare row stays out of sight until "Add a condition" asks for one.
+  const isSpare = (row) =>
+    !field(row, "ORDER").defaultValue && field(row, "value").value === "" && !row.querySelector(".is-invalid");
+
   addButton.addEventListener("click", () => {
-    const index = Number(total.value);
-    const html = template.innerHTML.replaceAll("__prefix__", String(index));
-    rows.insertAdjacentHTML("beforeend", html);
-    total.value = String(index + 1);
-    const row = rows.lastElementChild;
-    enhance(row);
+    let row = rows.querySelector("[data-spare][hidden]");
+    if (row) {
+      row.hidden = false;
+    } else {
+      const index = Number(total.value);
+      rows.insertAdjacentHTML("beforeend", template.innerHTML.replaceAll("__prefix__", String(index)));
+      total.value = String(index + 1);
+      row = rows.lastElementChild;
+      enhance(row);
+    }
+    rows.append(row);
     field(row, "value").focus();
   });
 
   rows.addEventListener("input", renumber);
   form.addEventListener("submit", renumber);
   form.querySelectorAll("[data-no-js-control]").forEach((element) => { element.hidden = true; });
-  rows.querySelectorAll("[data-condition-row]").forEach(enhance);
+  rows.querySelectorAll("[data-condition-row]").forEach((row) => {
+    enhance(row);
+    if (isSpare(row)) {
+      row.dataset.spare = "";
+      row.hidden = true;
+    }
+  });
+  if (visibleRows().length === 0) {
+    const first = rows.querySelector("[data-spare]");
+    if (first) first.hidden = false;
+  }
   addButton.hidden = false;
   renumber();
 })();
