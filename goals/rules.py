@@ -45,7 +45,7 @@ class GoalLimitExceeded(Exception):
         self.limit = limit
         super().__init__(
             f"The account already has {limit} active goals, the most it may have: "
-            "disable or delete one of them first, or save this goal disabled."
+            "disable or delete one of them first, or keep this goal disabled."
         )
 
 

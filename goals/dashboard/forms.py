@@ -82,6 +82,8 @@ class ConditionForm(forms.Form):
 
 
 class BaseConditionFormSet(forms.BaseFormSet):
+    kept_rows: list[forms.Form]
+
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         form.fields["ORDER"].label = "Position"
@@ -89,9 +91,12 @@ class BaseConditionFormSet(forms.BaseFormSet):
 
     def conditions(self) -> list[dict[str, str]]:
         """The kept rows, in the order the user gave them, as the rules take conditions."""
+        # Kept aside: Django offers ordered_forms only while the formset has no errors, and the
+        # rules' errors are put on these rows afterwards.
+        self.kept_rows = self.ordered_forms
         return [
             {"operator": form.cleaned_data["operator"], "value": form.cleaned_data["value"]}
-            for form in self.ordered_forms
+            for form in self.kept_rows
         ]
 
     def add_rules_error(self, key: str, messages: list[str]) -> None:
@@ -100,7 +105,7 @@ class BaseConditionFormSet(forms.BaseFormSet):
             self._non_form_errors.extend(messages)
             return
         index, field = key.removeprefix("conditions[").split("].")
-        row = self.ordered_forms[int(index)]
+        row = self.kept_rows[int(index)]
         for message in messages:
             row.add_error(field if field in row.fields else None, message)
 

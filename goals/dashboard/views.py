@@ -79,17 +79,18 @@ def goal_form_page(
     if request.method == "POST":
         form = GoalForm(request.POST)
         formset = ConditionFormSet(request.POST, prefix="conditions")
-        if form.is_valid() and formset.is_valid():
-            try:
-                saved = save_goal(request, goal, form.cleaned_data, formset.conditions())
-            except ValidationError as error:
-                add_goal_errors(form, formset, error)
-            except rules.GoalLimitExceeded as error:
-                form.add_error(None, limit_message(error))
+        try:
+            if not (form.is_valid() and formset.is_valid()):
+                check_what_parsed(request, goal, form, formset)
             else:
+                saved = save_goal(request, goal, form.cleaned_data, formset.conditions())
                 verb = "created" if goal is None else "saved"
                 messages.success(request, f"The goal “{saved.name}” was {verb}.")
                 return redirect("goals:list")
+        except ValidationError as error:
+            add_goal_errors(form, formset, error)
+        except rules.GoalLimitExceeded as error:
+            form.add_error(None, limit_message(error))
     else:
         form = GoalForm(initial=GoalForm.initial_for(goal) if goal else None)
         formset = ConditionFormSet(
@@ -102,6 +103,15 @@ def goal_form_page(
         **(url_test or {"url_test_form": UrlTestForm()}),
     }
     return render(request, "goals/goal_form.html", context)
+
+
+def check_what_parsed(
+    request: HttpRequest, goal: Goal | None, form: GoalForm, formset: ConditionFormSet
+) -> None:
+    """Let the rules judge the values that did parse, so every error shows after one submit."""
+    fields = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+    conditions = formset.conditions() if formset.is_valid() else rules.UNCHANGED
+    rules.goal_check(account=request.user.account, goal=goal, conditions=conditions, **fields)
 
 
 def save_goal(

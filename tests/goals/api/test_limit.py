@@ -7,7 +7,7 @@ from goals.models import Goal
 LIMIT_ERROR = {
     "error": "Goals limit exceeded",
     "description": "The account already has 5 active goals, the most it may have: "
-    "disable or delete one of them first, or save this goal disabled.",
+    "disable or delete one of them first, or keep this goal disabled.",
 }
 
 
