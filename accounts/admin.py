@@ -31,6 +31,11 @@ class UserCreationForm(AdminUserCreationForm):
         model = User
         fields = ["email", "account", "role"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only operators go without an account, and they are made with createsuperuser.
+        self.fields["account"].required = True
+
 
 class UserEditForm(UserChangeForm):
     class Meta:

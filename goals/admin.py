@@ -4,6 +4,7 @@ through goals.rules, so the validation and the active-goal limit hold here as in
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import construct_change_message
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
@@ -15,19 +16,38 @@ from goals.models import Condition, Goal
 GOAL_FIELDS = ["name", "description", "enabled", "attribution_model", "attribution_period"]
 
 
-def inline_conditions(formset: BaseInlineFormSet) -> tuple[list[dict[str, str]], list]:
-    """The conditions the inline keeps, ordered by position, and the form of each."""
+def inline_conditions(formset: BaseInlineFormSet) -> list[dict[str, str]]:
+    """The conditions the inline keeps, ordered by position."""
     kept = [
         form
         for form in formset.forms
         if (form.has_changed() or form.instance.pk) and not form.cleaned_data.get("DELETE")
     ]
     kept.sort(key=lambda form: form.cleaned_data.get("position") or 0)
-    conditions = [
+    return [
         {field: form.cleaned_data.get(field) for field in ("type", "operator", "value")}
         for form in kept
     ]
-    return conditions, kept
+
+
+def add_rules_errors(form: ModelForm, error: ValidationError, *, prefix: str = "") -> None:
+    """Put the rules' errors beside the form's fields (a condition's keys after the prefix)."""
+    for key, key_messages in error.message_dict.items():
+        field = key.removeprefix(prefix)
+        form.add_error(field if field in form.fields else None, key_messages)
+
+
+class ConditionAdminForm(ModelForm):
+    def clean(self) -> dict[str, Any]:
+        # The rules judge the row before the model's constraints would, so their words, beside
+        # the field, are what the operator reads; the constraints then skip the fields in error.
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                rules.goal_check(conditions=[cleaned])
+            except ValidationError as error:
+                add_rules_errors(self, error, prefix="conditions[0].")
+        return cleaned
 
 
 class ConditionInlineFormSet(BaseInlineFormSet):
@@ -35,22 +55,16 @@ class ConditionInlineFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        account = getattr(self.instance, "account", None)
-        if account is None:
-            return  # the goal's own form says what is missing
-        conditions, forms = inline_conditions(self)
         try:
-            rules.goal_check(account=account, conditions=conditions)
+            rules.goal_check(conditions=inline_conditions(self))
         except ValidationError as error:
-            for key, messages_ in error.message_dict.items():
-                if key == "conditions":
-                    raise ValidationError(messages_) from error
-                index, field = key.removeprefix("conditions[").split("].")
-                forms[int(index)].add_error(field, messages_)
+            # Each row was judged on its own already: what is left is about the whole list.
+            raise ValidationError(error.message_dict["conditions"]) from error
 
 
 class ConditionInline(admin.TabularInline):
     model = Condition
+    form = ConditionAdminForm
     formset = ConditionInlineFormSet
     fields = ["position", "type", "operator", "value"]
     extra = 1
@@ -75,8 +89,7 @@ class GoalAdminForm(ModelForm):
                 **{field: cleaned[field] for field in GOAL_FIELDS if field in cleaned},
             )
         except ValidationError as error:
-            for field, field_messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, field_messages)
+            add_rules_errors(self, error)
         except rules.GoalLimitExceeded as error:
             self.add_error("enabled", f"{error.title}. {error}")
         return cleaned
@@ -103,7 +116,7 @@ class GoalAdmin(admin.ModelAdmin):
         self, request: HttpRequest, form: ModelForm, formsets: list, change: bool
     ) -> None:
         fields = {field: form.cleaned_data[field] for field in GOAL_FIELDS}
-        conditions, _ = inline_conditions(formsets[0])
+        conditions = inline_conditions(formsets[0])
         if change:
             saved = rules.goal_update(
                 goal=Goal.objects.get(pk=form.instance.pk),
@@ -120,6 +133,12 @@ class GoalAdmin(admin.ModelAdmin):
             )
         # The admin goes on with the form's own object: give it the saved row's id.
         form.instance.pk = saved.pk
+
+    def construct_change_message(
+        self, request: HttpRequest, form: ModelForm, formsets: list, add: bool
+    ) -> list:
+        # The rules wrote the conditions, not the inline formset, which so has nothing to report.
+        return construct_change_message(form, [], add)
 
     def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The form checked the limit already; a write that lost a race for the last place since

@@ -129,14 +129,15 @@ def goal_update(
 
 def goal_check(
     *,
-    account: Account,
+    account: Account | None = None,
     goal: Goal | None = None,
     conditions: Sequence[ConditionData] = UNCHANGED,
     **fields: Any,
 ) -> None:
     """Raise what saving these values would raise (goal None: a new goal), saving nothing.
 
-    The limit is checked when enabled=True is given. For forms that show every error before
+    The limit is checked when enabled=True is given, against the account, which it then needs.
+    For forms that show every error before
     anything is written; the writes check again under the account's lock, so this early answer
     cannot let a goal past the limit.
     """
