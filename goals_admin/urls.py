@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from oauth2_provider.views import TokenView
 
+from accounts import views as account_views
 from goals.api import errors
 
 api_v2 = include("goals.api.urls")
@@ -24,11 +26,18 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("api-clients/", account_views.api_clients, name="api-clients"),
+    path(
+        "api-clients/<str:client_id>/revoke/",
+        account_views.api_client_revoke,
+        name="api-client-revoke",
+    ),
+    re_path(r"^oauth2/token/?$", TokenView.as_view(), name="oauth2-token"),
     path("api/v2/", api_v2),
     # The newer base of the same API.
     path("api/v2/chat/", api_v2),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Whatever else is asked under /api/ is a JSON 404, with DEBUG on as with it off.
     re_path(r"^api/", errors.page_not_found),
 ]

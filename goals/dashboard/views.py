@@ -1,16 +1,14 @@
 """The administrators' dashboard: thin views that parse a form, call goals.rules and render."""
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.access import administrator_required
 from accounts.models import Account
 from goals import matching, rules
 from goals.dashboard.forms import (
@@ -21,19 +19,6 @@ from goals.dashboard.forms import (
     condition_initial,
 )
 from goals.models import Goal
-
-
-def administrator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in (else to the sign-in page) as an administrator of an account (else a 403 page)."""
-
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_administrator:
-            return render(request, "goals/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 def account_goal(request: HttpRequest, goal_id: int) -> Goal:

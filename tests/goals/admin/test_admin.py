@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.messages.constants import DEFAULT_TAGS
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils.html import escape
 
 from accounts.models import Account, User
@@ -786,7 +786,8 @@ def test_operator_adds_a_user_who_can_then_sign_in(admin_client: Client, acme: A
     assert_answered(response, 302)
     user = User.objects.get(email="amelia@acme.example")
     assert (user.account, user.role, user.is_staff) == (acme, "administrator", False)
-    assert authenticate(None, email="amelia@acme.example", password=NEW_PASSWORD) == user
+    sign_in = RequestFactory().post("/accounts/login/")
+    assert authenticate(sign_in, email="amelia@acme.example", password=NEW_PASSWORD) == user
     assert user.is_administrator
 
 
