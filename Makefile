@@ -5,12 +5,25 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format install install-dev
+WORKERS ?= 2
+
+.PHONY: run serve test lint format install install-dev
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demoadmin
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: gunicorn with DEBUG off; SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL come from the
+# environment (README.md, "Production").
+serve: export DEBUG = 0
+serve: $(VENV)/.runtime
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn goals_admin.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
