@@ -11,7 +11,6 @@ WORKERS ?= 2
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py demoadmin
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -21,7 +20,6 @@ serve: export DEBUG = 0
 serve: $(VENV)/.runtime
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn goals_admin.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS)
 

@@ -1,3 +1,6 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -37,7 +40,16 @@ urlpatterns = [
     # The newer base of the same API.
     path("api/v2/chat/", api_v2),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI sets a few inline styles; its scripts stay files of our own (the split view).
+    path(
+        "api/docs/",
+        csp_update({"style-src": [UNSAFE_INLINE]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
+    # Pages without an icon of their own (the Django admin's) make browsers ask for this one.
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}favicon.svg")),
     # Whatever else is asked under /api/ is a JSON 404, with DEBUG on as with it off.
     re_path(r"^api/", errors.page_not_found),
 ]
