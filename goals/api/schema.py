@@ -26,6 +26,7 @@ ERROR_RESPONSES = {
         403: "Not an administrator of the account.",
         404: "No such goal in your account.",
         405: "Method not allowed.",
+        413: "The request body is too large (over 256 KiB by default).",
         415: "The body is not JSON.",
         429: "Too many requests (the rate limit) or too many failed sign-ins; see Retry-After.",
         500: "A fault on the server's side; it has been logged.",

@@ -1,0 +1,572 @@
+"""Serving on the internet: the health check, the request log, the body limit, browser
+protections, pages without inline scripts, and `check --deploy`.
+
+Cast (tests/conftest.py): Alice administers Acme, where Arthur is an agent; Bob administers
+Bluebird.
+"""
+
+import base64
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import OperationalError, connection
+from django.test import Client
+
+from accounts import services
+from accounts.models import User
+from goals.models import Goal
+from tests.conftest import PASSWORD
+from tests.goals.api.test_tokens import token_of
+from tests.goals.dashboard.test_pages import goal_form, parse
+
+REQUEST_LOGGER = "goals_admin.requests"
+LIMIT = 256 * 1024
+LOG_LINE = re.compile(r"^(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) \d+(\.\d+)?ms$")
+DEPLOY_SECRET_KEY = "a-real-secret-from-the-environment-0123456789-abcdefghijklmnop"
+
+
+def basic(email: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
+
+
+def signed_in(user: Any, **client_options: Any) -> Client:
+    client = Client(**client_options)
+    client.force_login(user)
+    return client
+
+
+# --- /healthz -------------------------------------------------------------------------------
+
+
+def test_health_check_answers_200_when_the_database_answers(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == "ok"
+
+
+def test_health_check_answers_any_host_name(client, db):
+    # A load balancer probes an app server by its address, which is no allowed host name.
+    response = client.get("/healthz", headers={"Host": "10.0.3.7:8000"})
+    other = client.get("/healthz", headers={"Host": "not-allowed.example"})
+
+    assert "not-allowed.example" not in settings.ALLOWED_HOSTS
+    assert response.status_code == 200
+    assert other.status_code == 200
+    assert other.json()["status"] == "ok"
+
+
+def test_other_addresses_still_refuse_a_host_name_that_is_not_allowed(client, db):
+    response = client.get("/accounts/login/", headers={"Host": "not-allowed.example"})
+
+    assert response.status_code == 400
+
+
+def test_health_check_needs_no_session_and_sets_no_cookie(client, db):
+    response = client.get("/healthz")
+
+    assert not response.cookies
+    assert "Set-Cookie" not in response
+    assert not Session.objects.exists()
+
+
+def test_health_check_is_not_redirected_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
+
+
+class UnreachableDatabase:
+    def cursor(self) -> Any:
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed")
+
+
+def test_health_check_answers_503_when_the_database_cannot_be_reached(client, db, monkeypatch):
+    monkeypatch.setattr("goals_admin.health.connection", UnreachableDatabase())
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    # The load balancer needs no more; the reason goes to no one outside.
+    assert "5432" not in response.content.decode()
+
+
+def test_health_check_answers_503_when_the_query_fails(client, db, monkeypatch):
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(connection, "cursor", fail)
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+# --- The request log ------------------------------------------------------------------------
+
+
+def logged_requests(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == REQUEST_LOGGER]
+
+
+def test_each_request_writes_one_line_with_method_path_status_and_duration(client, alice, caplog):
+    caplog.set_level(logging.INFO)
+
+    client.get("/api/v2/goals", headers={"Authorization": basic(alice.email, PASSWORD)})
+
+    [line] = logged_requests(caplog)
+    assert LOG_LINE.match(line), line
+    assert line.startswith("GET /api/v2/goals 200 ")
+
+
+def test_every_request_is_logged_whatever_its_answer(client, alice, caplog):
+    caplog.set_level(logging.INFO)
+
+    client.get("/api/v2/goals")
+    client.get("/api/v2/goals/999999", headers={"Authorization": basic(alice.email, PASSWORD)})
+    client.post("/accounts/login/", {"username": alice.email, "password": PASSWORD})
+
+    lines = logged_requests(caplog)
+    assert [LOG_LINE.match(line).group("method", "path", "status") for line in lines] == [
+        ("GET", "/api/v2/goals", "401"),
+        ("GET", "/api/v2/goals/999999", "404"),
+        ("POST", "/accounts/login/", "302"),
+    ]
+
+
+def test_health_probes_do_not_fill_the_request_log(client, db, caplog):
+    caplog.set_level(logging.INFO)
+
+    client.get("/healthz")
+
+    assert logged_requests(caplog) == []
+
+
+def test_no_log_line_carries_a_password_a_token_a_secret_or_a_query_string(client, alice, caplog):
+    caplog.set_level(logging.INFO)
+    wrong = "wrong-but-secret-password-123"
+    new_client = services.api_client_create(owner=alice, name="Shop sync")
+    token = token_of(new_client)
+    secrets = {
+        "password": PASSWORD,
+        "wrong password": wrong,
+        "Basic header": basic(alice.email, PASSWORD).split()[1],
+        "wrong Basic header": basic(alice.email, wrong).split()[1],
+        "client secret": new_client.secret,
+        "client's Basic header": basic(new_client.application.client_id, new_client.secret).split()[
+            1
+        ],
+        "bearer token": token,
+        "query string": "needle-in-the-query",
+    }
+
+    client.get(
+        "/api/v2/goals?password=needle-in-the-query",
+        headers={"Authorization": basic(alice.email, PASSWORD)},
+    )
+    client.get("/api/v2/goals", headers={"Authorization": basic(alice.email, wrong)})
+    client.get("/api/v2/goals", headers={"Authorization": f"Bearer {token}"})
+    client.get("/api/v2/goals?access_token=needle-in-the-query")
+    client.post("/accounts/login/", {"username": alice.email, "password": wrong})
+    client.post("/accounts/login/", {"username": alice.email, "password": PASSWORD})
+    token_of(new_client)
+
+    written = caplog.text + "\n".join(record.getMessage() for record in caplog.records)
+    assert len(logged_requests(caplog)) == 8
+    leaked = [name for name, secret in secrets.items() if secret in written]
+    assert leaked == [], written
+
+
+def test_log_shows_the_path_without_its_query_string(client, alice, caplog):
+    caplog.set_level(logging.INFO)
+
+    client.get(
+        "/api/v2/goals?page=2&token=abc", headers={"Authorization": basic(alice.email, PASSWORD)}
+    )
+
+    [line] = logged_requests(caplog)
+    assert line.startswith("GET /api/v2/goals 200 ")
+    assert "?" not in line
+
+
+def test_logs_go_to_standard_output_in_the_shipped_configuration():
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "Client().get('/accounts/login/')"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "goals_admin.settings", "LOG_LEVEL": "INFO"}
+    env.pop("DEBUG", None)
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if REQUEST_LOGGER in line]
+    assert len(lines) == 1, result.stdout
+    assert re.search(
+        r"INFO goals_admin\.requests GET /accounts/login/ 200 \d+(\.\d+)?ms$", lines[0]
+    )
+
+
+# --- Bodies over the limit ------------------------------------------------------------------
+
+
+def test_body_limit_is_256_kib():
+    assert settings.REQUEST_BODY_LIMIT == LIMIT
+
+
+def test_api_refuses_a_body_over_the_limit_with_413_and_stores_nothing(client, alice):
+    body = json.dumps({"name": "Huge", "description": "x" * (LIMIT + 1)})
+
+    response = client.post(
+        "/api/v2/goals",
+        body,
+        content_type="application/json",
+        headers={"Authorization": basic(alice.email, PASSWORD)},
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "Request too large"
+    assert str(LIMIT) in response.json()["description"]
+    assert not Goal.objects.exists()
+
+
+def test_api_refuses_a_large_body_before_parsing_it(client, alice):
+    # Not even JSON: a parser would answer 400; the size is judged first.
+    response = client.post(
+        "/api/v2/goals",
+        "{" * (LIMIT + 1),
+        content_type="application/json",
+        headers={"Authorization": basic(alice.email, PASSWORD)},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "Request too large"
+
+
+def test_api_refuses_a_large_body_before_checking_who_sends_it(client, db):
+    response = client.put("/api/v2/goals/1", "x" * (LIMIT + 1), content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "Request too large"
+
+
+def test_api_refuses_a_large_body_sent_with_a_bearer_token(client, alice, acme, make_goal):
+    goal = make_goal(acme, name="Checkout")
+    token = token_of(services.api_client_create(owner=alice, name="Shop sync"))
+
+    response = client.patch(
+        f"/api/v2/goals/{goal.pk}",
+        json.dumps({"name": "y" * (LIMIT + 1)}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 413
+    goal.refresh_from_db()
+    assert goal.name == "Checkout"
+
+
+def test_a_body_of_exactly_the_limit_is_parsed_as_usual(client, alice):
+    filler = "x" * (LIMIT - len(json.dumps({"name": "Big", "description": ""})))
+    body = json.dumps({"name": "Big", "description": filler})
+    assert len(body) == LIMIT
+
+    response = client.post(
+        "/api/v2/goals",
+        body,
+        content_type="application/json",
+        headers={"Authorization": basic(alice.email, PASSWORD)},
+    )
+
+    # Parsed, then refused by the rules: the description is longer than 1,024 characters.
+    assert response.status_code == 400
+    assert "description" in response.json()["details"]
+
+
+def test_the_413_answer_is_documented_for_every_operation_that_takes_a_body(openapi_schema):
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in openapi_schema["paths"].items()
+        for method, operation in operations.items()
+        if method in {"post", "put", "patch"} and "413" not in operation["responses"]
+    ]
+
+    assert undocumented == []
+
+
+def test_dashboard_form_refuses_a_body_over_the_limit_with_413(alice):
+    form = goal_form(name="Huge", description="x" * (LIMIT + 1))
+
+    response = signed_in(alice).post("/goals/new/", form)
+
+    assert response.status_code == 413
+    assert not Goal.objects.exists()
+
+
+def test_sign_in_form_refuses_a_body_over_the_limit_with_413(client, alice):
+    response = client.post(
+        "/accounts/login/", {"username": alice.email, "password": "x" * (LIMIT + 1)}
+    )
+
+    assert response.status_code == 413
+    assert "_auth_user_id" not in client.session
+
+
+# --- Browser protections --------------------------------------------------------------------
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parsed = {}
+    for directive in policy.split(";"):
+        name, *values = directive.split()
+        parsed[name] = values
+    return parsed
+
+
+@pytest.fixture
+def protected_answers(client, alice, acme, make_goal) -> dict[str, Any]:
+    goal = make_goal(acme, name="Checkout")
+    alice_browser = signed_in(alice)
+    return {
+        "sign-in page": client.get("/accounts/login/"),
+        "goals page": alice_browser.get("/goals/"),
+        "goal form": alice_browser.get(f"/goals/{goal.pk}/edit/"),
+        "API clients page": alice_browser.get("/api-clients/"),
+        "API list": client.get(
+            "/api/v2/goals", headers={"Authorization": basic(alice.email, PASSWORD)}
+        ),
+        "API error": client.get("/api/v2/goals"),
+        "API docs": client.get("/api/docs/"),
+        "missing page": alice_browser.get("/goals/999999/edit/"),
+    }
+
+
+def test_every_answer_carries_a_content_security_policy_without_inline_scripts(
+    protected_answers,
+):
+    for name, response in protected_answers.items():
+        assert "Content-Security-Policy" in response, name
+        policy = directives(response["Content-Security-Policy"])
+        assert policy["script-src"] == ["'self'"], (name, policy)
+        assert "'unsafe-eval'" not in response["Content-Security-Policy"], name
+        if name != "API docs":  # Swagger UI styles itself inline; its scripts are files
+            assert "'unsafe-inline'" not in response["Content-Security-Policy"], name
+        assert policy["frame-ancestors"] == ["'none'"], (name, policy)
+        assert policy["object-src"] == ["'none'"], (name, policy)
+
+
+def test_every_answer_refuses_framing_and_content_sniffing(protected_answers):
+    for name, response in protected_answers.items():
+        assert response["X-Frame-Options"] == "DENY", name
+        assert response["X-Content-Type-Options"] == "nosniff", name
+        assert response["Referrer-Policy"] == "same-origin", name
+
+
+def test_session_and_csrf_cookies_are_http_only(client, alice):
+    client.get("/accounts/login/")
+    response = client.post("/accounts/login/", {"username": alice.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.cookies["sessionid"]["httponly"]
+    assert client.cookies["csrftoken"]["httponly"]
+
+
+# --- No inline scripts anywhere in the dashboard --------------------------------------------
+
+
+def inline_script_problems(html: str) -> list[str]:
+    """What a Content-Security-Policy without 'unsafe-inline' would block in a page."""
+    problems = []
+    for element in parse(html).iter():
+        if element.tag == "script" and not element.attrs.get("src"):
+            problems.append(f"<script> without src: {element.raw_text()[:80]!r}")
+        for name, value in element.attrs.items():
+            if name.lower().startswith("on"):
+                problems.append(f"<{element.tag} {name}={value!r}>")
+            if name in {"href", "src", "action", "formaction"} and (
+                value or ""
+            ).strip().lower().startswith("javascript:"):
+                problems.append(f"<{element.tag} {name}={value!r}>")
+    return problems
+
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def dashboard_pages(alice, arthur, acme, make_goal) -> dict[str, Any]:
+    """Every page of the dashboard, as its visitors see it, by name."""
+    goal = make_goal(
+        acme,
+        name="Checkout",
+        conditions=[{"type": "url", "operator": "contains", "value": "checkout"}],
+    )
+    make_goal(acme, name="Pricing", enabled=False)
+    anonymous = Client()
+    administrator = signed_in(alice)
+    agent = signed_in(arthur)
+    pages = {
+        "sign-in": anonymous.get("/accounts/login/"),
+        "sign-in with an error": anonymous.post(
+            "/accounts/login/", {"username": alice.email, "password": "wrong"}
+        ),
+        "goals": administrator.get("/goals/"),
+        "new goal": administrator.get("/goals/new/"),
+        "new goal with errors": administrator.post("/goals/new/", goal_form(name="")),
+        "edit goal": administrator.get(f"/goals/{goal.pk}/edit/"),
+        "URL tester": administrator.get(
+            f"/goals/{goal.pk}/edit/", {"url": "https://shop.example/checkout"}
+        ),
+        "URL tester by htmx": administrator.get(
+            f"/goals/{goal.pk}/edit/", {"url": "https://shop.example/checkout"}, headers=HTMX
+        ),
+        "switch by htmx": administrator.post(
+            f"/goals/{goal.pk}/toggle/", {"enabled": "0"}, headers=HTMX
+        ),
+        "delete goal": administrator.get(f"/goals/{goal.pk}/delete/"),
+        "API clients": administrator.get("/api-clients/"),
+        "API client created": administrator.post("/api-clients/", {"name": "Shop sync"}),
+        "change password": administrator.get("/accounts/password/"),
+        "password changed": administrator.get("/accounts/password/done/"),
+        "missing goal": administrator.get("/goals/999999/edit/"),
+        "agent refused": agent.get("/goals/"),
+        "API docs": anonymous.get("/api/docs/"),
+    }
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/accounts/login/", {"username": arthur.email, "password": "wrong"})
+    pages["locked out"] = Client().post(
+        "/accounts/login/", {"username": arthur.email, "password": PASSWORD}
+    )
+    return pages
+
+
+def test_dashboard_pages_are_real_pages(dashboard_pages):
+    statuses = {name: response.status_code for name, response in dashboard_pages.items()}
+
+    assert statuses == {
+        **dict.fromkeys(dashboard_pages, 200),
+        "missing goal": 404,
+        "agent refused": 403,
+        "locked out": 429,
+    }
+    for name, response in dashboard_pages.items():
+        assert response["Content-Type"].startswith("text/html"), name
+
+
+def test_no_dashboard_page_has_an_inline_script_or_event_handler(dashboard_pages):
+    problems = {
+        name: inline_script_problems(response.content.decode())
+        for name, response in dashboard_pages.items()
+    }
+
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_no_dashboard_page_has_an_inline_style_the_policy_would_block(dashboard_pages):
+    # style-src is 'self' alone except on the API docs, which Swagger UI styles inline.
+    problems = {
+        name: [
+            f"<{element.tag} style={element.attrs.get('style')!r}>"
+            for element in parse(response).iter()
+            if element.tag == "style" or "style" in element.attrs
+        ]
+        for name, response in dashboard_pages.items()
+        if name != "API docs"
+    }
+
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_every_script_a_page_loads_comes_from_the_site_itself(dashboard_pages):
+    # The site's own origin: a path, never another host (no CDN) nor a protocol-relative URL.
+    sources = {
+        element.attrs["src"]
+        for response in dashboard_pages.values()
+        for element in parse(response).find_all("script")
+        if element.attrs.get("src")
+    }
+
+    assert sources
+    assert all(source.startswith("/") and not source.startswith("//") for source in sources), (
+        sources
+    )
+
+
+@pytest.fixture
+def operator(db: None) -> User:
+    return User.objects.create_superuser("olivia@operators.example", PASSWORD)
+
+
+def test_admin_pages_have_no_inline_script_or_event_handler(operator, alice, acme, make_goal):
+    goal = make_goal(acme, name="Checkout")
+    browser = signed_in(operator)
+    paths = [
+        "/admin/",
+        "/admin/goals/goal/",
+        "/admin/goals/goal/add/",
+        f"/admin/goals/goal/{goal.pk}/change/",
+        f"/admin/goals/goal/{goal.pk}/delete/",
+        "/admin/accounts/user/add/",
+        f"/admin/accounts/user/{alice.pk}/change/",
+        "/admin/oauth2_provider/application/",
+    ]
+    answers = {path: browser.get(path) for path in paths}
+    answers["/admin/login/"] = Client().get("/admin/login/")
+
+    assert {path: response.status_code for path, response in answers.items()} == dict.fromkeys(
+        answers, 200
+    )
+    problems = {
+        path: inline_script_problems(response.content.decode())
+        for path, response in answers.items()
+    }
+    assert {path: found for path, found in problems.items() if found} == {}
+
+
+# --- manage.py check --deploy ---------------------------------------------------------------
+
+
+def test_check_deploy_reports_no_issues_in_the_documented_production_environment():
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(DEBUG="0", SECRET_KEY=DEPLOY_SECRET_KEY, ALLOWED_HOSTS="goals.example")
+    assert len(DEPLOY_SECRET_KEY) >= 50
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
