@@ -148,7 +148,10 @@ def another_accounts_goal_looks_unknown(
     twin = case.derive(keep_auth=True)
     twin.path_parameters["goal_id"] = UNKNOWN_GOAL_ID
     unknown = twin.call(headers={"Authorization": response.request.headers["Authorization"]})
-    assert (response.status_code, response.content) == (unknown.status_code, unknown.content)
+    assert response.status_code == unknown.status_code
+    # A 415 repeats the request's own media type, whose multipart boundary differs each time.
+    if response.status_code != 415:
+        assert response.content == unknown.content
 
 
 @contextmanager
