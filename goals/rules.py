@@ -114,7 +114,8 @@ def goal_update(
     cleaned_conditions = _validated(fields, conditions)
     with transaction.atomic():
         # Locks are taken account first, then goal, in every write, so writers cannot deadlock.
-        account = _lock_account(goal.account_id) if enabled is True else None
+        enabling = enabled is not UNCHANGED and bool(enabled)
+        account = _lock_account(goal.account_id) if enabling else None
         locked = Goal.objects.select_for_update().get(pk=goal.pk)
         if account is not None and not locked.enabled:
             _ensure_room_for_active_goal(account)
@@ -136,13 +137,13 @@ def goal_check(
 ) -> None:
     """Raise what saving these values would raise (goal None: a new goal), saving nothing.
 
-    The limit is checked when enabled=True is given, against the account, which it then needs.
+    The limit is checked when a true enabled is given, against the account, which it then needs.
     For forms that show every error before
     anything is written; the writes check again under the account's lock, so this early answer
     cannot let a goal past the limit.
     """
     _validated(fields, conditions)
-    if fields.get("enabled") is True and (goal is None or not goal.enabled):
+    if fields.get("enabled") and (goal is None or not goal.enabled):
         _ensure_room_for_active_goal(account)
 
 

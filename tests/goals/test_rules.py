@@ -165,3 +165,17 @@ def test_database_refuses_two_conditions_at_one_position(acme, alice, make_goal)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Condition.objects.create(goal=goal, position=1, operator="contains", value="again")
+
+
+def test_a_truthy_enabled_that_is_not_a_bool_still_meets_the_limit(acme, alice, make_goal):
+    acme.active_goal_limit = 1
+    acme.save()
+    make_goal(acme, name="Active")
+    spare = make_goal(acme, name="Spare", enabled=False)
+
+    with pytest.raises(rules.GoalLimitExceeded):
+        rules.goal_set_enabled(goal=spare, actor=alice, enabled=1)
+    with pytest.raises(rules.GoalLimitExceeded):
+        rules.goal_check(account=acme, goal=spare, enabled=1)
+
+    assert Goal.objects.filter(enabled=True).count() == 1
