@@ -1,6 +1,7 @@
 """The administrators' page of API clients: create one (its secret shown once), list, revoke."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -44,6 +45,7 @@ def api_clients(request: HttpRequest) -> HttpResponse:
         "clients": services.api_clients_of(request.user),
         "token_url": request.build_absolute_uri(reverse("oauth2-token")),
         "api_url": request.build_absolute_uri("/api/v2/goals"),
+        "token_minutes": settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"] // 60,
     }
     return render(request, "accounts/api_clients.html", context)
 

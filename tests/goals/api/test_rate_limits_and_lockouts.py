@@ -245,6 +245,7 @@ def test_dashboard_sign_in_locks_out_after_too_many_wrong_passwords(alice):
 
     assert response.status_code == 429
     assert LOCKED_PAGE_TITLE in page_text(response)
+    assert "this login is locked for 15 minutes" in page_text(response)
     assert "_auth_user_id" not in browser.session
     assert browser.get("/goals/").status_code == 302
 
