@@ -30,10 +30,11 @@ def inline_conditions(formset: BaseInlineFormSet) -> list[dict[str, str]]:
     ]
 
 
-def add_rules_errors(form: ModelForm, error: ValidationError, *, prefix: str = "") -> None:
-    """Put the rules' errors beside the form's fields (a condition's keys after the prefix)."""
+def add_rules_errors(form: ModelForm, error: ValidationError) -> None:
+    """Put the rules' errors beside the form's fields (a condition's errors beside its row's)."""
     for key, key_messages in error.message_dict.items():
-        field = key.removeprefix(prefix)
+        named = rules.condition_error_field(key)
+        field = named[1] if named else key
         form.add_error(field if field in form.fields else None, key_messages)
 
 
@@ -46,7 +47,7 @@ class ConditionAdminForm(ModelForm):
             try:
                 rules.goal_check(conditions=[cleaned])
             except ValidationError as error:
-                add_rules_errors(self, error, prefix="conditions[0].")
+                add_rules_errors(self, error)
         return cleaned
 
 

@@ -6,6 +6,7 @@ when a write would pass the account's active-goal limit, and PermissionDenied fo
 not manage the account's goals.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ MAX_CONDITIONS = 20
 UNCHANGED: Any = type("Unchanged", (), {"__repr__": lambda self: "UNCHANGED"})()
 
 ConditionData = Mapping[str, Any]
+CONDITION_ERROR_KEY = re.compile(r"conditions\[(?P<index>[0-9]+)\]\.(?P<field>\w+)")
 
 
 class GoalLimitExceeded(Exception):
@@ -47,6 +49,13 @@ class GoalLimitExceeded(Exception):
             f"The account already has {limit} active goals, the most it may have: "
             "disable or delete one of them first, or keep this goal disabled."
         )
+
+
+def condition_error_field(key: str) -> tuple[int, str] | None:
+    """The condition and field that an error key names: "conditions[2].value" is (2, "value");
+    None for a key about the goal, or about its conditions as a whole."""
+    match = CONDITION_ERROR_KEY.fullmatch(key)
+    return (int(match["index"]), match["field"]) if match else None
 
 
 def may_manage_goals(user: User, account: Account) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from goals import rules
 from goals.models import (
     ATTRIBUTION_PERIOD_MAX,
     ATTRIBUTION_PERIOD_MIN,
@@ -101,11 +102,12 @@ class BaseConditionFormSet(forms.BaseFormSet):
 
     def add_rules_error(self, key: str, messages: list[str]) -> None:
         """Put a rules' error about the conditions beside the row it is about."""
-        if key == "conditions":
+        named = rules.condition_error_field(key)
+        if named is None:
             self._non_form_errors.extend(messages)
             return
-        index, field = key.removeprefix("conditions[").split("].")
-        row = self.kept_rows[int(index)]
+        index, field = named
+        row = self.kept_rows[index]
         for message in messages:
             row.add_error(field if field in row.fields else None, message)
 
