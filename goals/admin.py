@@ -92,7 +92,7 @@ class GoalAdminForm(ModelForm):
         except ValidationError as error:
             add_rules_errors(self, error)
         except rules.GoalLimitExceeded as error:
-            self.add_error("enabled", f"{error.title}. {error}")
+            self.add_error("enabled", error.titled)
         return cleaned
 
 
@@ -147,7 +147,7 @@ class GoalAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, *args, **kwargs)
         except rules.GoalLimitExceeded as error:
-            self.message_user(request, f"Nothing was saved. {error.title}. {error}", messages.ERROR)
+            self.message_user(request, f"Nothing was saved. {error.titled}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description="Enable selected goals")

@@ -50,6 +50,11 @@ class GoalLimitExceeded(Exception):
             "disable or delete one of them first, or keep this goal disabled."
         )
 
+    @property
+    def titled(self) -> str:
+        """The title, then the advice: how the pages say it."""
+        return f"{self.title}. {self}"
+
 
 def condition_error_field(key: str) -> tuple[int, str] | None:
     """The condition and field that an error key names: "conditions[2].value" is (2, "value");

@@ -30,10 +30,6 @@ def meter(account: Account, active_count: int) -> dict[str, int]:
     return {"active_count": active_count, "active_limit": account.active_goal_limit}
 
 
-def limit_message(error: rules.GoalLimitExceeded) -> str:
-    return f"{error.title}. {error}"
-
-
 @administrator_required
 def goal_list(request: HttpRequest) -> HttpResponse:
     goals = list(Goal.objects.of_account(request.user.account))
@@ -75,7 +71,7 @@ def goal_form_page(
         except ValidationError as error:
             add_goal_errors(form, formset, error)
         except rules.GoalLimitExceeded as error:
-            form.add_error(None, limit_message(error))
+            form.add_error(None, error.titled)
     else:
         form = GoalForm(initial=GoalForm.initial_for(goal) if goal else None)
         formset = ConditionFormSet(
@@ -133,7 +129,7 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
     try:
         goal = rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enable)
     except rules.GoalLimitExceeded as error:
-        limit_error = limit_message(error)
+        limit_error = error.titled
         messages.error(request, f"“{goal.name}” stays off. {limit_error}")
     else:
         state = "on" if goal.enabled else "off"
