@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import Account, User
 from accounts.services import api_client_create
+from goals.api.throttling import ApiRateThrottle
 from goals.models import Goal
 from goals_admin.wsgi import application
 from tests.conftest import PASSWORD
@@ -82,6 +83,13 @@ def bearer(user: User) -> str:
 
 # Each way of signing in as Alice: a function of her that gives the Authorization header.
 AUTHENTICATIONS = [pytest.param(basic, id="basic"), pytest.param(bearer, id="bearer")]
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_while_fuzzing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One operation is fuzzed with a few hundred requests in well under a minute: past the
+    # API's rate limit, which test_rate_limits_and_lockouts.py checks on its own.
+    monkeypatch.setattr(ApiRateThrottle, "THROTTLE_RATES", {"api": "100000/min"})
 
 
 @pytest.fixture(params=AUTHENTICATIONS)
