@@ -3,7 +3,8 @@
 The functions are keyword-only and transactional. They raise Django's ValidationError keyed by
 field (a condition's fields as "conditions[<index>].<field>", counted from 0), GoalLimitExceeded
 when a write would pass the account's active-goal limit, and PermissionDenied for an actor who may
-not manage the account's goals.
+not manage the account's goals. Each write tells goals.cache, in its transaction, that the
+account's goals changed.
 """
 
 import re
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import Account, User
+from goals.cache import goals_changed
 from goals.models import (
     ATTRIBUTION_PERIOD_MAX,
     ATTRIBUTION_PERIOD_MIN,
@@ -98,6 +100,7 @@ def goal_create(
             _ensure_room_for_active_goal(_lock_account(account.pk))
         goal = Goal.objects.create(account=account, **fields)
         _store_conditions(goal, cleaned_conditions)
+        goals_changed(account.pk)
     return goal
 
 
@@ -139,6 +142,7 @@ def goal_update(
         if cleaned_conditions is not UNCHANGED:
             locked.conditions.all().delete()
             _store_conditions(locked, cleaned_conditions)
+        goals_changed(locked.account_id)
     return locked
 
 
@@ -171,6 +175,7 @@ def goal_delete(*, goal: Goal, actor: User) -> None:
     """Delete a goal and its conditions."""
     _ensure_may_manage(actor, goal.account)
     goal.delete()
+    goals_changed(goal.account_id)
 
 
 def _ensure_may_manage(actor: User, account: Account) -> None:

@@ -1,18 +1,42 @@
-"""Who calls the API: HTTP Basic (email and password), OAuth 2 bearer tokens, or the session."""
+"""Who calls the API: HTTP Basic (email and password), OAuth 2 bearer tokens, or the session.
 
+Checking a password costs a deliberately slow hash, and a token a query, so both are remembered in
+the shared cache for a few minutes, with the user they sign in: a sign-in under a keyed hash of the
+caller's address and credentials (never the password itself), a token under its checksum. Saving
+or deleting a user, a token or an API client, and a lockout, forget what was remembered of them at
+once (goals_admin.versioned_cache), so a changed password, a deactivation, a change of role or a
+revoked token is refused on the next request, by every app server.
+"""
+
+import hashlib
+import time
 from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_client_ip_address
+from axes.signals import user_locked_out
 from django.conf import settings
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
 from django.utils import timezone
-from oauth2_provider.contrib.rest_framework import OAuth2Authentication
-from oauth2_provider.models import AccessToken
+from django.utils.crypto import salted_hmac
+from oauth2_provider.models import AccessToken, Application
 from rest_framework import authentication, exceptions
 
 from accounts.models import User
+from goals_admin.versioned_cache import MISSING, VersionedCache
 
-# A token's last use is written at most this often, so a busy client costs no write a request.
+REMEMBERED_SECONDS = 300
+# Owned by the login, lowercased as users' emails are stored, so that saving a user or locking
+# out the login forgets its sign-ins.
+sign_ins = VersionedCache("api-sign-in", seconds=REMEMBERED_SECONDS)
+tokens = VersionedCache("api-token", seconds=REMEMBERED_SECONDS)
+
+# A token's last use is written at most this often by each app server, so a busy client costs no
+# write a request.
 LAST_USED_PRECISION_SECONDS = 60
+_last_recorded: dict[str, float] = {}
 
 
 class LockedOut(exceptions.Throttled):
@@ -24,41 +48,123 @@ class LockedOut(exceptions.Throttled):
 
 
 class BasicAuthentication(authentication.BasicAuthentication):
-    """DRF's HTTP Basic, telling a locked-out caller so (django-axes counts the failures)."""
+    """DRF's HTTP Basic, remembering good credentials and telling a locked-out caller so
+    (django-axes counts the failures)."""
 
     def authenticate_credentials(
         self, userid: str, password: str, request: Any = None
     ) -> tuple[User, None]:
+        login = userid.strip().lower()
+        # The address is in the key so that a sign-in remembered for one address cannot let a
+        # locked-out guesser in from another.
+        key = salted_hmac(
+            "goals.api.sign-in",
+            f"{get_client_ip_address(request)}\n{userid}:{password}",
+            algorithm="sha256",
+        ).hexdigest()
+        version, user = sign_ins.lookup(login, key)
+        if user is MISSING:
+            user = self._checked(userid, password, request)
+            sign_ins.store(login, key, version, user)
+        return user, None
+
+    def _checked(self, userid: str, password: str, request: Any) -> User:
         try:
-            return super().authenticate_credentials(userid, password, request)
+            user, _ = super().authenticate_credentials(userid, password, request)
         except exceptions.AuthenticationFailed:
             if getattr(request, "axes_locked_out", False):
                 raise LockedOut(wait=settings.AXES_COOLOFF_TIME.total_seconds()) from None
             raise
+        return user
 
 
-class BearerTokenAuthentication(OAuth2Authentication):
-    """OAuth 2 bearer tokens; a client-credentials token acts as the administrator who made the
-    client, and fails at once when that user is deactivated."""
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """OAuth 2 bearer tokens in the Authorization header (never the query string, RFC 9700); a
+    client-credentials token acts as the administrator who made the client, and fails at once
+    when that user is deactivated."""
 
     def authenticate(self, request: Any) -> tuple[User, AccessToken] | None:
-        result = super().authenticate(request)
-        if result is None:
-            if request.META.get("HTTP_AUTHORIZATION", "").startswith("Bearer "):
-                raise exceptions.AuthenticationFailed(
-                    "The bearer token is not valid: it is unknown, expired or revoked."
-                )
+        words = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if len(words) != 2 or words[0].lower() != "bearer":
             return None
-        token: AccessToken = result[1]
-        user = token.user or token.application.user
+        checksum = hashlib.sha256(words[1].encode()).hexdigest()
+        token, user = tokens.get(checksum, "token", lambda: stored_token(checksum))
+        if token is None or token.is_expired() or not audience_allows(token, request):
+            raise exceptions.AuthenticationFailed(
+                "The bearer token is not valid: it is unknown, expired or revoked."
+            )
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The user behind this token is deactivated.")
         record_use(token)
         return user, token
 
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
+
+
+def stored_token(checksum: str) -> tuple[AccessToken | None, User | None]:
+    """The token with this checksum and the user it acts as: its own, else its client's owner."""
+    found = (
+        AccessToken.objects.select_related("user", "application__user")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if found is None:
+        return None, None
+    return found, found.user or (found.application.user if found.application else None)
+
+
+def audience_allows(token: AccessToken, request: Any) -> bool:
+    # A token bound to a resource (RFC 8707) is good only there.
+    return not token.resource or token.allows_audience(request.build_absolute_uri().split("?")[0])
+
 
 def record_use(token: AccessToken) -> None:
-    now = timezone.now()
-    stale = now - timedelta(seconds=LAST_USED_PRECISION_SECONDS)
+    now = time.monotonic()
+    last = _last_recorded.get(token.token_checksum)
+    if last is not None and now - last < LAST_USED_PRECISION_SECONDS:
+        return
+    if len(_last_recorded) > 10_000:
+        _last_recorded.clear()
+    _last_recorded[token.token_checksum] = now
+    stale = timezone.now() - timedelta(seconds=LAST_USED_PRECISION_SECONDS)
     # The token's "updated" time is its last use: the API clients page shows it.
-    AccessToken.objects.filter(pk=token.pk, updated__lt=stale).update(updated=now)
+    AccessToken.objects.filter(pk=token.pk, updated__lt=stale).update(updated=timezone.now())
+
+
+@receiver(pre_save, sender=User, dispatch_uid="api-forget-old-login")
+def forget_sign_ins_of_old_login(instance: User, **kwargs: Any) -> None:
+    # Sign-ins are remembered under the login: one given up must not sign in the user it was.
+    if instance.pk is None:
+        return
+    old = User.objects.filter(pk=instance.pk).values_list("email", flat=True).first()
+    if old is not None and old.lower() != instance.email.lower():
+        sign_ins.changed(old.lower())
+
+
+@receiver([post_save, post_delete], sender=User, dispatch_uid="api-forget-user")
+def forget_user(instance: User, **kwargs: Any) -> None:
+    sign_ins.changed(instance.email.lower())
+    own_or_clients = Q(user=instance) | Q(application__user=instance)
+    forget_tokens(AccessToken.objects.filter(own_or_clients, expires__gt=timezone.now()))
+
+
+@receiver([post_save, post_delete], sender=AccessToken, dispatch_uid="api-forget-token")
+def forget_token(instance: AccessToken, **kwargs: Any) -> None:
+    tokens.changed(instance.token_checksum)
+
+
+@receiver([post_save, post_delete], sender=Application, dispatch_uid="api-forget-client")
+def forget_client_tokens(instance: Application, **kwargs: Any) -> None:
+    # A client's tokens act as its owner, who may have changed.
+    forget_tokens(AccessToken.objects.filter(application=instance))
+
+
+def forget_tokens(found: Any) -> None:
+    for checksum in found.values_list("token_checksum", flat=True):
+        tokens.changed(checksum)
+
+
+@receiver(user_locked_out, dispatch_uid="api-forget-sign-ins")
+def forget_sign_ins(username: str, **kwargs: Any) -> None:
+    sign_ins.changed(username.strip().lower())

@@ -5,6 +5,7 @@ Bluebird. Counters live in the shared cache (a key prefix of its own for each te
 lockouts, in django-axes's table.
 """
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +28,25 @@ WRONG_PASSWORD = "not-the-password-at-all"
 LOCKED_PAGE_TITLE = "Signing in is locked for now"
 
 
+class Clock:
+    """The throttle's time, stopped in the middle of a minute so that no test straddles two."""
+
+    def __init__(self) -> None:
+        self.now = time.time() // 60 * 60 + 30
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def small_rate(monkeypatch: pytest.MonkeyPatch, settings: Any) -> int:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    stopped = Clock()
+    monkeypatch.setattr(ApiRateThrottle, "timer", stopped)
+    return stopped
+
+
+@pytest.fixture
+def small_rate(monkeypatch: pytest.MonkeyPatch, settings: Any, clock: Clock) -> int:
     """The API allows RATE requests a minute instead of 200."""
     rates = {"api": f"{RATE}/min"}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
@@ -139,12 +157,22 @@ def test_two_clients_of_one_owner_are_counted_apart(small_rate, alice, openapi_s
     assert use_up(reports) == [200] * RATE
 
 
-def test_the_count_is_kept_in_the_shared_cache(small_rate, alice_api, alice):
+def test_the_count_is_kept_in_the_shared_cache(small_rate, alice_api, alice, clock):
     use_up(alice_api)
 
-    history = cache.get(f"throttle_api_user-{alice.pk}")
-    assert history is not None
-    assert len(history) == RATE
+    minute = int(clock.now // 60)
+    assert cache.get(f"throttle_api_user-{alice.pk}_{minute}") == RATE
+
+
+def test_after_waiting_as_told_the_caller_has_a_full_rate_again(small_rate, alice_api, clock):
+    use_up(alice_api)
+    refused = alice_api.get("/api/v2/goals")
+    assert_too_many_requests(refused)
+
+    clock.now += int(refused["Retry-After"])
+
+    assert use_up(alice_api) == [200] * RATE
+    assert_too_many_requests(alice_api.get("/api/v2/goals"))
 
 
 # --- Failed sign-ins through HTTP Basic ------------------------------------------------------
