@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -134,6 +135,14 @@ class GoalAdmin(admin.ModelAdmin):
             )
         # The admin goes on with the form's own object: give it the saved row's id.
         form.instance.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Goal) -> None:
+        rules.goal_delete(goal=obj, actor=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Goal]) -> None:
+        for goal in queryset.select_related("account"):
+            rules.goal_delete(goal=goal, actor=request.user)
 
     def construct_change_message(
         self, request: HttpRequest, form: ModelForm, formsets: list, add: bool

@@ -65,7 +65,10 @@ class BasicAuthentication(authentication.BasicAuthentication):
         version, user = sign_ins.lookup(login, key)
         if user is MISSING:
             user = self._checked(userid, password, request)
-            sign_ins.store(login, key, version, user)
+            # Saving a user forgets the sign-ins of the email as stored; one spelt otherwise
+            # that the database still matched (it compares case its own way) is not remembered.
+            if login == user.email.lower():
+                sign_ins.store(login, key, version, user)
         return user, None
 
     def _checked(self, userid: str, password: str, request: Any) -> User:
