@@ -31,7 +31,8 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, email: str) -> "User":
-        return self.get(email__iexact=email)
+        # With the account, which whoever signs in goes on to use (the API remembers the two).
+        return self.select_related("account").get(email__iexact=email)
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         user = self.model(email=self.normalize_email(email).lower(), **fields)

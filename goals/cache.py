@@ -43,7 +43,7 @@ def goal_json(account_id: int, goal_id: int) -> bytes | None:
 
 
 def goal_dicts(**goal_filter: Any) -> list[dict[str, Any]]:
-    goals = list(Goal.objects.filter(**goal_filter).order_by("id").values(*GOAL_FIELDS))
+    goals = Goal.objects.filter(**goal_filter).order_by("id").values(*GOAL_FIELDS)
     conditions = defaultdict(list)
     of_those_goals = {f"goal__{field}": value for field, value in goal_filter.items()}
     rows = (
@@ -53,10 +53,24 @@ def goal_dicts(**goal_filter: Any) -> list[dict[str, Any]]:
     )
     for goal_id, *values in rows:
         conditions[goal_id].append(dict(zip(CONDITION_FIELDS, values, strict=True)))
-    for goal in goals:
-        goal["enabled"] = int(goal["enabled"])
-        goal["settings"] = {"conditions": conditions[goal["id"]]}
-    return goals
+    return [shaped(goal, conditions[goal["id"]]) for goal in goals]
+
+
+def written_goal_json(goal: Goal) -> bytes:
+    """A goal that goals.rules just wrote, as the API's JSON: its fields as they were saved, and
+    its conditions as the rules stored them (else as read)."""
+    conditions = [
+        {field: getattr(condition, field) for field in CONDITION_FIELDS}
+        for condition in goal.conditions.all()
+    ]
+    return to_json(shaped({field: getattr(goal, field) for field in GOAL_FIELDS}, conditions))
+
+
+def shaped(goal: dict[str, Any], conditions: Any) -> dict[str, Any]:
+    """A goal's fields and conditions in the shape of goals.api.serializers.GoalSerializer."""
+    goal["enabled"] = int(goal["enabled"])
+    goal["settings"] = {"conditions": list(conditions)}
+    return goal
 
 
 def to_json(data: Any) -> bytes:

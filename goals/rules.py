@@ -3,8 +3,9 @@
 The functions are keyword-only and transactional. They raise Django's ValidationError keyed by
 field (a condition's fields as "conditions[<index>].<field>", counted from 0), GoalLimitExceeded
 when a write would pass the account's active-goal limit, and PermissionDenied for an actor who may
-not manage the account's goals. Each write tells goals.cache, in its transaction, that the
-account's goals changed.
+not manage the account's goals. Each write then tells goals.cache that the account's goals
+changed: after its transaction, so that no lock is held through the round trip to the cache (inside
+an outer transaction, goals.cache hears of it again when that one commits).
 """
 
 import re
@@ -100,7 +101,7 @@ def goal_create(
             _ensure_room_for_active_goal(_lock_account(account.pk))
         goal = Goal.objects.create(account=account, **fields)
         _store_conditions(goal, cleaned_conditions)
-        goals_changed(account.pk)
+    goals_changed(account.pk)
     return goal
 
 
@@ -133,7 +134,8 @@ def goal_update(
         # Locks are taken account first, then goal, in every write, so writers cannot deadlock.
         enabling = enabled is not UNCHANGED and bool(enabled)
         account = _lock_account(goal.account_id) if enabling else None
-        locked = Goal.objects.select_for_update().get(pk=goal.pk)
+        # Read within the goal's account: a goal never moves to another.
+        locked = Goal.objects.select_for_update().get(pk=goal.pk, account_id=goal.account_id)
         if account is not None and not locked.enabled:
             _ensure_room_for_active_goal(account)
         for field, value in fields.items():
@@ -142,7 +144,7 @@ def goal_update(
         if cleaned_conditions is not UNCHANGED:
             locked.conditions.all().delete()
             _store_conditions(locked, cleaned_conditions)
-        goals_changed(locked.account_id)
+    goals_changed(locked.account_id)
     return locked
 
 
@@ -170,11 +172,11 @@ def goal_set_enabled(*, goal: Goal, actor: User, enabled: bool) -> Goal:
     return goal_update(goal=goal, actor=actor, enabled=enabled)
 
 
-@transaction.atomic
 def goal_delete(*, goal: Goal, actor: User) -> None:
     """Delete a goal and its conditions."""
     _ensure_may_manage(actor, goal.account)
-    goal.delete()
+    with transaction.atomic():
+        goal.delete()
     goals_changed(goal.account_id)
 
 
@@ -197,10 +199,15 @@ def _ensure_room_for_active_goal(account: Account) -> None:
 
 
 def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:
-    Condition.objects.bulk_create(
+    stored = Condition.objects.bulk_create(
         Condition(goal=goal, position=position, **condition)
         for position, condition in enumerate(conditions)
     )
+    # Kept as prefetch_related keeps what it read: whoever shows the goal next (the API's
+    # answer) reads its conditions from here, not from the database again.
+    prefetched = goal.conditions.all()
+    prefetched._result_cache, prefetched._prefetch_done = stored, True
+    goal._prefetched_objects_cache = {"conditions": prefetched}
 
 
 def _validated(fields: dict[str, Any], conditions: Any) -> Any:

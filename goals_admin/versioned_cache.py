@@ -1,12 +1,13 @@
 """Values kept in the shared cache and dropped, for every app server at once, when their source
 changes.
 
-Each owner (an account, a user, a token) has a version in the cache, a random string; a value is
+Each owner (an account, a login, a token) has a version in the cache, a random string; a value is
 stored with the version it was made under and is used only while that is still the owner's
-version. A write changes the version twice: at once, within its transaction, and again when the
-transaction commits. The second change is what makes a read that starts after the commit miss
-whatever a concurrent reader made from the rows before it; the first is for the writer's own
-connection, which sees its change before the commit (and in tests, which never commit).
+version. A write changes the version when it has changed the rows, and, when that happened inside
+a transaction, again when the transaction commits. The second change is what makes a read that
+starts after the commit miss whatever a concurrent reader made from the rows before it; the first
+is for the writer's own connection, which sees its change before the commit (and for tests, which
+never commit). Writers that can call changed() after their own commit hold no lock through it.
 """
 
 import secrets
@@ -47,9 +48,10 @@ class VersionedCache:
         cache.set(self._entry_key(owner, key), (version, value), self.seconds)
 
     def changed(self, owner: Hashable) -> None:
-        """Forget the owner's values now and again when the current transaction commits."""
+        """Forget the owner's values now and, within a transaction, again when it commits."""
         self._new_version(owner)
-        transaction.on_commit(lambda: self._new_version(owner))
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(lambda: self._new_version(owner))
 
     def _version_key(self, owner: Hashable) -> str:
         return f"{self.name}-version:{owner}"

@@ -108,7 +108,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 def stored_token(checksum: str) -> tuple[AccessToken | None, User | None]:
     """The token with this checksum and the user it acts as: its own, else its client's owner."""
     found = (
-        AccessToken.objects.select_related("user", "application__user")
+        AccessToken.objects.select_related("user__account", "application__user__account")
         .filter(token_checksum=checksum)
         .first()
     )

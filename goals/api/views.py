@@ -14,7 +14,7 @@ from goals import rules
 from goals.api.negotiation import AlwaysJSON
 from goals.api.schema import ERROR_RESPONSES
 from goals.api.serializers import GoalInputSerializer, GoalSerializer
-from goals.cache import goal_json, goals_json
+from goals.cache import goal_json, goals_json, written_goal_json
 from goals.models import Goal
 
 NO_SUCH_GOAL = "No goal with this id exists in your account."
@@ -60,7 +60,7 @@ class GoalListView(GoalApiView):
         goal = rules.goal_create(
             account=request.user.account, actor=request.user, **parse_goal(request)
         )
-        return json_response(goal_json(goal.account_id, goal.pk), status.HTTP_201_CREATED)
+        return json_response(written_goal_json(goal), status.HTTP_201_CREATED)
 
 
 @extend_schema(
@@ -92,8 +92,14 @@ class GoalDetailView(GoalApiView):
         responses={200: GoalSerializer, **ERROR_RESPONSES},
     )
     def put(self, request: Request, goal_id: int) -> HttpResponse:
-        goal = rules.goal_update(goal=self.get_goal(), actor=request.user, **parse_goal(request))
-        return json_response(goal_json(goal.account_id, goal.pk))
+        # The rules read the goal again, locked and within its account, so a reference to it is
+        # enough; one of another account is no goal of theirs either.
+        mentioned = Goal(pk=int(goal_id), account=request.user.account)
+        try:
+            goal = rules.goal_update(goal=mentioned, actor=request.user, **parse_goal(request))
+        except Goal.DoesNotExist:
+            raise NotFound(NO_SUCH_GOAL) from None
+        return json_response(written_goal_json(goal))
 
     @extend_schema(
         summary="Update goal (PATCH)",
