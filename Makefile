@@ -7,7 +7,7 @@ PORT ?= 8000
 
 WORKERS ?= 2
 
-.PHONY: run serve test lint format install install-dev
+.PHONY: run serve test lint format install install-dev bench
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
@@ -25,6 +25,11 @@ serve: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Load benchmark (bench/): gunicorn and wrk on this machine, against PostgreSQL and a private Redis.
+# BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5) an endpoint; fails when a target is missed.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench.run
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -32,6 +33,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         reporter.ensure_newline()
         reporter.write_line(f"CI runs every test, but {len(skipped)} were skipped.", red=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Connections are kept between requests in production; here the threads that tests start
+    # (live servers', simultaneous clients') would keep theirs open past the test database.
+    django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture(autouse=True)
