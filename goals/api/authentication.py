@@ -37,6 +37,8 @@ tokens = VersionedCache("api-token", seconds=REMEMBERED_SECONDS)
 # write a request.
 LAST_USED_PRECISION_SECONDS = 60
 _last_recorded: dict[str, float] = {}
+# Past this many tokens the memory of them starts again: at worst one write each, once more.
+LAST_RECORDED_MAX = 10_000
 
 
 class LockedOut(exceptions.Throttled):
@@ -127,12 +129,13 @@ def record_use(token: AccessToken) -> None:
     last = _last_recorded.get(token.token_checksum)
     if last is not None and now - last < LAST_USED_PRECISION_SECONDS:
         return
-    if len(_last_recorded) > 10_000:
+    if len(_last_recorded) > LAST_RECORDED_MAX:
         _last_recorded.clear()
     _last_recorded[token.token_checksum] = now
-    stale = timezone.now() - timedelta(seconds=LAST_USED_PRECISION_SECONDS)
+    used = timezone.now()
+    stale = used - timedelta(seconds=LAST_USED_PRECISION_SECONDS)
     # The token's "updated" time is its last use: the API clients page shows it.
-    AccessToken.objects.filter(pk=token.pk, updated__lt=stale).update(updated=timezone.now())
+    AccessToken.objects.filter(pk=token.pk, updated__lt=stale).update(updated=used)
 
 
 @receiver(pre_save, sender=User, dispatch_uid="api-forget-old-login")
