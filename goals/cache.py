@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from goals.models import Condition, Goal
+from goals_admin.shared_cache import ReadAhead
 from goals_admin.versioned_cache import VersionedCache
 
 # A value outlives its version only if a server stopped between a write's commit and the
@@ -27,19 +28,28 @@ def goals_changed(account_id: int) -> None:
     account_goals.changed(account_id)
 
 
-def goals_json(account_id: int) -> bytes:
+def goals_json(account_id: int, read_ahead: ReadAhead | None = None) -> bytes:
     """The account's goals in id order, as the API's JSON list."""
-    return account_goals.get(account_id, LIST, lambda: to_json(goal_dicts(account_id=account_id)))
+
+    def make() -> bytes:
+        return to_json(goal_dicts(account_id=account_id))
+
+    return account_goals.get(account_id, LIST, make, read_ahead)
 
 
-def goal_json(account_id: int, goal_id: int) -> bytes | None:
+def goal_json(account_id: int, goal_id: int, read_ahead: ReadAhead | None = None) -> bytes | None:
     """One of the account's goals as the API's JSON; None when the account has no such goal."""
 
     def make() -> bytes | None:
         found = goal_dicts(account_id=account_id, id=goal_id)
         return to_json(found[0]) if found else None
 
-    return account_goals.get(account_id, goal_id, make)
+    return account_goals.get(account_id, goal_id, make, read_ahead)
+
+
+def cache_keys(account_id: int, goal_id: int | None = None) -> tuple[str, ...]:
+    """The shared cache's keys that goals_json (goal_id None) or goal_json reads."""
+    return account_goals.keys(account_id, LIST if goal_id is None else goal_id)
 
 
 def goal_dicts(**goal_filter: Any) -> list[dict[str, Any]]:

@@ -3,28 +3,20 @@
 Django's backend builds a new redis.Redis for every cache operation, and redis-py's client sets
 up dozens of response callbacks each time it is built: more CPU than the round trip to Redis. A
 client is safe to share between threads (its pool hands out the connections), so one is made for
-each pool and kept. And incr, which Django does in two round trips (does the key exist? then add),
-is one atomic script here, as the rate limit counts every API request with it.
+each pool and kept. And the operations of goals_admin.shared_cache are one round trip each: reads
+and counters go to Redis together, in one transaction.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache.backends import redis
-
-# Adds to a counter that exists; nil for one that does not (Django's incr raises then).
-INCR_EXISTING = """
-if redis.call('exists', KEYS[1]) == 1 then
-    return redis.call('incrby', KEYS[1], ARGV[1])
-end
-return nil
-"""
 
 
 class ReusingRedisCacheClient(redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
-        self._incr_existing: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)
@@ -33,18 +25,48 @@ class ReusingRedisCacheClient(redis.RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
-    def incr(self, key: str, delta: int) -> int:
-        client = self.get_client(key, write=True)
-        script = self._incr_existing.get(id(client))
-        if script is None:
-            script = self._incr_existing[id(client)] = client.register_script(INCR_EXISTING)
-        value = script(keys=[key], args=[delta])
-        if value is None:
-            raise ValueError(f"Key '{key}' not found.")
-        return value
+    def get_many_and_count(
+        self, keys: list[str], counters: dict[str, int]
+    ) -> tuple[dict[str, Any], dict[str, int]]:
+        transaction = self.get_client(write=True).pipeline()
+        if keys:
+            transaction.mget(keys)
+        for counter, seconds in counters.items():
+            # A counter starts at 0 with its lifetime, then counts; together, never one alone.
+            transaction.set(counter, 0, ex=seconds, nx=True)
+            transaction.incr(counter)
+        answers = transaction.execute()
+        values = {}
+        if keys:
+            found = answers.pop(0)
+            values = {
+                key: self._serializer.loads(value)
+                for key, value in zip(keys, found, strict=True)
+                if value is not None
+            }
+        return values, dict(zip(counters, answers[1::2], strict=True))
 
 
 class RedisCache(redis.RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def count(self, key: str, seconds: int) -> int:
+        """Add one to a counter that lives `seconds` from its first count; the count so far."""
+        return self.get_many_and_count((), {key: seconds})[1][key]
+
+    def get_many_and_count(
+        self, keys: Iterable[str], counters: dict[str, int]
+    ) -> tuple[dict[str, Any], dict[str, int]]:
+        """get_many(keys), and count() each of counters (key: seconds); both answers."""
+        made_keys = {self.make_and_validate_key(key): key for key in keys}
+        made_counters = {self.make_and_validate_key(key): key for key in counters}
+        values, counts = self._cache.get_many_and_count(
+            list(made_keys),
+            {made: counters[key] for made, key in made_counters.items()},
+        )
+        return (
+            {made_keys[made]: value for made, value in values.items()},
+            {made_counters[made]: count for made, count in counts.items()},
+        )

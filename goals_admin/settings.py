@@ -156,7 +156,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": {"BACKEND": "goals_admin.redis_cache.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    else {"BACKEND": "goals_admin.shared_cache.DatabaseCache", "LOCATION": "django_cache"}
 }
 
 # HTTPS and browser protections. Behind a load balancer that ends TLS, set

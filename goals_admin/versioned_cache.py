@@ -17,6 +17,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
+from goals_admin.shared_cache import ReadAhead
+
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 
 
@@ -25,18 +27,29 @@ class VersionedCache:
         self.name = name
         self.seconds = seconds
 
-    def get(self, owner: Hashable, key: Hashable, make: Callable[[], Any]) -> Any:
+    def get(
+        self,
+        owner: Hashable,
+        key: Hashable,
+        make: Callable[[], Any],
+        read_ahead: ReadAhead | None = None,
+    ) -> Any:
         """The owner's value under key, made by make() when the cache has none of this version."""
-        version, value = self.lookup(owner, key)
+        version, value = self.lookup(owner, key, read_ahead)
         if value is MISSING:
             value = make()
             self.store(owner, key, version, value)
         return value
 
-    def lookup(self, owner: Hashable, key: Hashable) -> tuple[str, Any]:
-        """The owner's current version, and the value under key made in it (else MISSING)."""
-        version_key, entry_key = self._version_key(owner), self._entry_key(owner, key)
-        found = cache.get_many([version_key, entry_key])
+    def lookup(
+        self, owner: Hashable, key: Hashable, read_ahead: ReadAhead | None = None
+    ) -> tuple[str, Any]:
+        """The owner's current version, and the value under key made in it (else MISSING);
+        from what the request read ahead when that has them."""
+        version_key, entry_key = self.keys(owner, key)
+        found = read_ahead.get_many((version_key, entry_key)) if read_ahead else None
+        if found is None:
+            found = cache.get_many([version_key, entry_key])
         version = found.get(version_key) or self._start_version(version_key)
         entry = found.get(entry_key)
         if entry is not None and entry[0] == version:
@@ -52,6 +65,10 @@ class VersionedCache:
         self._new_version(owner)
         if transaction.get_connection().in_atomic_block:
             transaction.on_commit(lambda: self._new_version(owner))
+
+    def keys(self, owner: Hashable, key: Hashable) -> tuple[str, str]:
+        """The shared cache's keys that a lookup of the owner's value under key reads."""
+        return self._version_key(owner), self._entry_key(owner, key)
 
     def _version_key(self, owner: Hashable) -> str:
         return f"{self.name}-version:{owner}"

@@ -10,6 +10,7 @@ revoked token is refused on the next request, by every app server.
 
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from oauth2_provider.models import AccessToken, Application
 from rest_framework import authentication, exceptions
 
 from accounts.models import User
+from goals_admin.memory import ForgetfulDict
 from goals_admin.versioned_cache import MISSING, VersionedCache
 
 REMEMBERED_SECONDS = 300
@@ -36,9 +38,50 @@ tokens = VersionedCache("api-token", seconds=REMEMBERED_SECONDS)
 # A token's last use is written at most this often by each app server, so a busy client costs no
 # write a request.
 LAST_USED_PRECISION_SECONDS = 60
-_last_recorded: dict[str, float] = {}
 # Past this many tokens the memory of them starts again: at worst one write each, once more.
-LAST_RECORDED_MAX = 10_000
+_last_recorded: ForgetfulDict = ForgetfulDict(max_items=10_000)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Whom a request's credentials signed in, and the cache keys of what that depended on."""
+
+    cache_keys: tuple[str, ...]
+    user: User
+    auth: AccessToken | None
+
+
+# Whom each credentials signed in last on this app server, by credentials_key: a guess that
+# goals.api.read_ahead checks before it relies on it.
+_callers: ForgetfulDict = ForgetfulDict(max_items=10_000)
+
+
+def credentials_key(request: Any) -> str:
+    """A keyed hash of the request's credentials and address (never the credentials themselves).
+
+    The address is in it so that a sign-in remembered for one address cannot let a locked-out
+    guesser in from another.
+    """
+    credentials = request.META.get("HTTP_AUTHORIZATION", "")
+    return salted_hmac(
+        "goals.api.credentials",
+        f"{get_client_ip_address(request)}\n{credentials}",
+        algorithm="sha256",
+    ).hexdigest()
+
+
+def last_caller(request: Any) -> Caller | None:
+    if "HTTP_AUTHORIZATION" not in request.META:
+        return None
+    return _callers.get(credentials_key(request))
+
+
+def remember_caller(request: Any, caller: Caller) -> None:
+    _callers[credentials_key(request)] = caller
+
+
+def forget_caller(request: Any) -> None:
+    _callers.pop(credentials_key(request), None)
 
 
 class LockedOut(exceptions.Throttled):
@@ -56,21 +99,16 @@ class BasicAuthentication(authentication.BasicAuthentication):
     def authenticate_credentials(
         self, userid: str, password: str, request: Any = None
     ) -> tuple[User, None]:
-        login = userid.strip().lower()
-        # The address is in the key so that a sign-in remembered for one address cannot let a
-        # locked-out guesser in from another.
-        key = salted_hmac(
-            "goals.api.sign-in",
-            f"{get_client_ip_address(request)}\n{userid}:{password}",
-            algorithm="sha256",
-        ).hexdigest()
-        version, user = sign_ins.lookup(login, key)
+        login, key = userid.strip().lower(), credentials_key(request)
+        version, user = sign_ins.lookup(login, key, getattr(request, "read_ahead", None))
         if user is MISSING:
             user = self._checked(userid, password, request)
             # Saving a user forgets the sign-ins of the email as stored; one spelt otherwise
             # that the database still matched (it compares case its own way) is not remembered.
-            if login == user.email.lower():
-                sign_ins.store(login, key, version, user)
+            if login != user.email.lower():
+                return user, None
+            sign_ins.store(login, key, version, user)
+        remember_caller(request, Caller(sign_ins.keys(login, key), user, None))
         return user, None
 
     def _checked(self, userid: str, password: str, request: Any) -> User:
@@ -93,7 +131,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if len(words) != 2 or words[0].lower() != "bearer":
             return None
         checksum = hashlib.sha256(words[1].encode()).hexdigest()
-        token, user = tokens.get(checksum, "token", lambda: stored_token(checksum))
+        token, user = tokens.get(
+            checksum, "token", lambda: stored_token(checksum), getattr(request, "read_ahead", None)
+        )
         if token is None or token.is_expired() or not audience_allows(token, request):
             raise exceptions.AuthenticationFailed(
                 "The bearer token is not valid: it is unknown, expired or revoked."
@@ -101,6 +141,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The user behind this token is deactivated.")
         record_use(token)
+        remember_caller(request, Caller(tokens.keys(checksum, "token"), user, token))
         return user, token
 
     def authenticate_header(self, request: Any) -> str:
@@ -129,8 +170,6 @@ def record_use(token: AccessToken) -> None:
     last = _last_recorded.get(token.token_checksum)
     if last is not None and now - last < LAST_USED_PRECISION_SECONDS:
         return
-    if len(_last_recorded) > LAST_RECORDED_MAX:
-        _last_recorded.clear()
     _last_recorded[token.token_checksum] = now
     used = timezone.now()
     stale = used - timedelta(seconds=LAST_USED_PRECISION_SECONDS)

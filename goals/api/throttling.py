@@ -4,6 +4,8 @@ from typing import Any
 from oauth2_provider.models import AccessToken
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.models import User
+
 
 class ApiRateThrottle(SimpleRateThrottle):
     """The API's rate limit, counted in the shared cache for each API client, else each user,
@@ -11,35 +13,45 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     Requests are counted in fixed windows of the rate's period (a minute for "200/min"): one
     counter a caller and window, added to in the cache, which costs one increment a request
-    where DRF's own throttle reads and writes back the list of every recent request's time.
+    where DRF's own throttle reads and writes back the list of every recent request's time. The
+    increment may have been made already, with the request's other reads (goals.api.read_ahead).
     """
 
     scope = "api"
 
     def get_cache_key(self, request: Any, view: Any) -> str:
-        if isinstance(request.auth, AccessToken):
-            ident = f"client-{request.auth.application_id}"
-        elif request.user.is_authenticated:
-            ident = f"user-{request.user.pk}"
+        if request.user.is_authenticated:
+            return self.caller_cache_key(request.user, request.auth)
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": f"address-{self.get_ident(request)}",
+        }
+
+    def caller_cache_key(self, user: User, auth: Any) -> str:
+        if isinstance(auth, AccessToken):
+            ident = f"client-{auth.application_id}"
         else:
-            ident = f"address-{self.get_ident(request)}"
+            ident = f"user-{user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def counter_of(self, user: User, auth: Any) -> tuple[str, int]:
+        """The caller's counter of this window, and how long it lives."""
+        return self.counter(self.caller_cache_key(user, auth))
+
+    def counter(self, cache_key: str) -> tuple[str, int]:
+        window = int(self.timer() // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        return f"{cache_key}_{window}", self.duration + 1
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        window = int(self.timer() // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        return self.count(f"{self.get_cache_key(request, view)}_{window}") <= self.num_requests
-
-    def count(self, counter: str) -> int:
-        """Add this request to the counter; the count so far, this request included."""
-        try:
-            return self.cache.incr(counter)
-        except ValueError:
-            # The window's first request: the counter lives as long as the window.
-            self.cache.add(counter, 0, self.duration + 1)
-            return self.cache.incr(counter)
+        counter, seconds = self.counter(self.get_cache_key(request, view))
+        read_ahead = getattr(request, "read_ahead", None)
+        count = read_ahead.take_count(counter) if read_ahead else None
+        if count is None:
+            count = self.cache.count(counter, seconds)
+        return count <= self.num_requests
 
     def wait(self) -> float:
         return max(1, math.ceil(self.window_ends - self.timer()))
