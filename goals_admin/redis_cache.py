@@ -12,6 +12,8 @@ from typing import Any
 
 from django.core.cache.backends import redis
 
+from goals_admin.shared_cache import seconds_until
+
 
 class ReusingRedisCacheClient(redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -26,15 +28,15 @@ class ReusingRedisCacheClient(redis.RedisCacheClient):
         return client
 
     def get_many_and_count(
-        self, keys: list[str], counters: dict[str, int]
+        self, keys: list[str], counters: dict[str, float], by: int
     ) -> tuple[dict[str, Any], dict[str, int]]:
         transaction = self.get_client(write=True).pipeline()
         if keys:
             transaction.mget(keys)
-        for counter, seconds in counters.items():
+        for counter, ends in counters.items():
             # A counter starts at 0 with its lifetime, then counts; together, never one alone.
-            transaction.set(counter, 0, ex=seconds, nx=True)
-            transaction.incr(counter)
+            transaction.set(counter, 0, ex=seconds_until(ends), nx=True)
+            transaction.incrby(counter, by)
         answers = transaction.execute()
         values = {}
         if keys:
@@ -52,19 +54,20 @@ class RedisCache(redis.RedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
 
-    def count(self, key: str, seconds: int) -> int:
-        """Add one to a counter that lives `seconds` from its first count; the count so far."""
-        return self.get_many_and_count((), {key: seconds})[1][key]
+    def count(self, key: str, ends: float, by: int = 1) -> int:
+        """Add `by` to a counter that the cache forgets at the Unix time `ends`; the count."""
+        return self.get_many_and_count((), {key: ends}, by)[1][key]
 
     def get_many_and_count(
-        self, keys: Iterable[str], counters: dict[str, int]
+        self, keys: Iterable[str], counters: dict[str, float], by: int = 1
     ) -> tuple[dict[str, Any], dict[str, int]]:
-        """get_many(keys), and count() each of counters (key: seconds); both answers."""
+        """get_many(keys), and count() each of counters (key: ends); both answers."""
         made_keys = {self.make_and_validate_key(key): key for key in keys}
         made_counters = {self.make_and_validate_key(key): key for key in counters}
         values, counts = self._cache.get_many_and_count(
             list(made_keys),
             {made: counters[key] for made, key in made_counters.items()},
+            by,
         )
         return (
             {made_keys[made]: value for made, value in values.items()},

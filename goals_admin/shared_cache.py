@@ -10,30 +10,39 @@ Both backends the settings choose give the same two operations: goals_admin.redi
 round trip, DatabaseCache here in a few queries.
 """
 
+import math
+import time
 from collections.abc import Iterable
-from contextlib import suppress
 from typing import Any
 
 from django.core.cache import cache
 from django.core.cache.backends import db
 
 
-class CountingCache:
-    """count() and get_many_and_count() for a Django cache backend, from its own operations."""
+def seconds_until(ends: float) -> int:
+    """A cache timeout that ends at the Unix time `ends` (a second at least)."""
+    return max(1, math.ceil(ends - time.time()))
 
-    def count(self, key: str, seconds: int) -> int:
-        """Add one to a counter that lives `seconds` from its first count; the count so far."""
-        try:
-            return self.incr(key)
-        except ValueError:
-            self.add(key, 0, seconds)
-            return self.incr(key)
+
+class CountingCache:
+    """count() and get_many_and_count() for a Django cache backend, from its own operations:
+    several queries, and two simultaneous counts may count as one, as with Django's own incr()
+    on such a backend."""
+
+    def count(self, key: str, ends: float, by: int = 1) -> int:
+        """Add `by` to a counter that the cache forgets at the Unix time `ends`; the count."""
+        if self.add(key, by, seconds_until(ends)):
+            return by
+        counted = self.get(key, 0) + by
+        # Django's incr() would keep the counter for the default timeout instead.
+        self.set(key, counted, seconds_until(ends))
+        return counted
 
     def get_many_and_count(
-        self, keys: Iterable[str], counters: dict[str, int]
+        self, keys: Iterable[str], counters: dict[str, float]
     ) -> tuple[dict[str, Any], dict[str, int]]:
-        """get_many(keys), and count() each of counters (key: seconds); both answers."""
-        counts = {key: self.count(key, seconds) for key, seconds in counters.items()}
+        """get_many(keys), and count() each of counters (key: ends); both answers."""
+        counts = {key: self.count(key, ends) for key, ends in counters.items()}
         return self.get_many(keys), counts
 
 
@@ -48,13 +57,13 @@ class ReadAhead:
     it back off its counter.
     """
 
-    def __init__(self, keys: Iterable[str] = (), counters: dict[str, int] | None = None) -> None:
+    def __init__(self, keys: Iterable[str] = (), counters: dict[str, float] | None = None) -> None:
         self.keys = frozenset(keys)
-        counters = counters or {}
+        self.counters = counters or {}
         self.values: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
-        if self.keys or counters:
-            self.values, self.counts = cache.get_many_and_count(self.keys, counters)
+        if self.keys or self.counters:
+            self.values, self.counts = cache.get_many_and_count(self.keys, self.counters)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any] | None:
         """The values of keys, as cache.get_many tells them; None unless all of them were read."""
@@ -71,7 +80,5 @@ class ReadAhead:
         """Take the counts nobody took off their counters; whether there were any."""
         untaken, self.counts = self.counts, {}
         for counter in untaken:
-            # One whose window ended meanwhile is gone already.
-            with suppress(ValueError):
-                cache.decr(counter)
+            cache.count(counter, self.counters[counter], by=-1)
         return bool(untaken)

@@ -80,8 +80,12 @@ def remember_caller(request: Any, caller: Caller) -> None:
     _callers[credentials_key(request)] = caller
 
 
-def forget_caller(request: Any) -> None:
-    _callers.pop(credentials_key(request), None)
+def forget_caller(request: Any, caller: Caller) -> None:
+    """Forget that the request's credentials signed in this caller, unless they have signed in
+    someone since."""
+    key = credentials_key(request)
+    if _callers.get(key) is caller:
+        del _callers[key]
 
 
 class LockedOut(exceptions.Throttled):

@@ -12,24 +12,36 @@ as always; the count and the goals are used only where they are those of the cal
 rest is asked for again; a count taken on a wrong guess is given back, and the guess forgotten.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from goals.api.authentication import forget_caller, last_caller
+from goals.api.authentication import Caller, forget_caller, last_caller
 from goals.api.throttling import ApiRateThrottle
 from goals_admin.shared_cache import ReadAhead
 
 GoalsCacheKeys = Callable[[int], tuple[str, ...]]
 
 
-def read_ahead(
+@contextmanager
+def reading_ahead(
     request: Any, throttles: list[Any], goals_cache_keys: GoalsCacheKeys | None
-) -> ReadAhead:
-    """Read the caller's sign-in, and the account's goals by goals_cache_keys(account id), and
-    count the request, on the guess that the caller is who these credentials signed in last."""
+) -> Iterator[ReadAhead]:
+    """Read the caller's sign-in and, with goals_cache_keys(account id), the account's goals,
+    and count the request, on the guess that the caller is whom these credentials signed in
+    last; once the request is let in or refused, give back what was counted on a wrong guess."""
     caller = last_caller(request)
-    if caller is None:
-        return ReadAhead()
+    ahead = ReadAhead() if caller is None else guessed(caller, throttles, goals_cache_keys)
+    try:
+        yield ahead
+    finally:
+        if ahead.give_back():
+            forget_caller(request, caller)
+
+
+def guessed(
+    caller: Caller, throttles: list[Any], goals_cache_keys: GoalsCacheKeys | None
+) -> ReadAhead:
     keys = list(caller.cache_keys)
     if goals_cache_keys is not None:
         keys.extend(goals_cache_keys(caller.user.account_id))
@@ -39,10 +51,3 @@ def read_ahead(
         if isinstance(throttle, ApiRateThrottle) and throttle.rate is not None
     )
     return ReadAhead(keys, counters)
-
-
-def settle(request: Any, ahead: ReadAhead) -> None:
-    """Once the request has been let in or refused: give back what was counted on a wrong guess,
-    and forget the guess."""
-    if ahead.give_back():
-        forget_caller(request)

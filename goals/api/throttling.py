@@ -21,36 +21,37 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str:
         if request.user.is_authenticated:
-            return self.caller_cache_key(request.user, request.auth)
+            return self.cache_key_of(request.user, request.auth)
         return self.cache_format % {
             "scope": self.scope,
             "ident": f"address-{self.get_ident(request)}",
         }
 
-    def caller_cache_key(self, user: User, auth: Any) -> str:
+    def cache_key_of(self, user: User, auth: Any) -> str:
         if isinstance(auth, AccessToken):
             ident = f"client-{auth.application_id}"
         else:
             ident = f"user-{user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def counter_of(self, user: User, auth: Any) -> tuple[str, int]:
-        """The caller's counter of this window, and how long it lives."""
-        return self.counter(self.caller_cache_key(user, auth))
+    def counter_of(self, user: User, auth: Any) -> tuple[str, float]:
+        """The caller's counter of this window, and when the cache may forget it."""
+        return self.counter(self.cache_key_of(user, auth))
 
-    def counter(self, cache_key: str) -> tuple[str, int]:
+    def counter(self, cache_key: str) -> tuple[str, float]:
         window = int(self.timer() // self.duration)
         self.window_ends = (window + 1) * self.duration
-        return f"{cache_key}_{window}", self.duration + 1
+        # A second more, for app servers whose clocks are a little behind.
+        return f"{cache_key}_{window}", self.window_ends + 1
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        counter, seconds = self.counter(self.get_cache_key(request, view))
+        counter, ends = self.counter(self.get_cache_key(request, view))
         read_ahead = getattr(request, "read_ahead", None)
         count = read_ahead.take_count(counter) if read_ahead else None
         if count is None:
-            count = self.cache.count(counter, seconds)
+            count = self.cache.count(counter, ends)
         return count <= self.num_requests
 
     def wait(self) -> float:

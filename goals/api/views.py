@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from goals import rules
 from goals.api.negotiation import AlwaysJSON
-from goals.api.read_ahead import read_ahead, settle
+from goals.api.read_ahead import reading_ahead
 from goals.api.schema import ERROR_RESPONSES
 from goals.api.serializers import GoalInputSerializer, GoalSerializer
 from goals.cache import cache_keys, goal_json, goals_json, written_goal_json
@@ -47,13 +47,9 @@ class GoalApiView(APIView):
         # What authentication, the rate limit and a GET's goals will read of the shared cache,
         # read in one round trip (goals.api.read_ahead).
         reads_goals = request.method in ("GET", "HEAD")
-        ahead = request.read_ahead = read_ahead(
-            request, self.get_throttles(), self.goals_cache_keys if reads_goals else None
-        )
-        try:
+        goals_cache_keys = self.goals_cache_keys if reads_goals else None
+        with reading_ahead(request, self.get_throttles(), goals_cache_keys) as request.read_ahead:
             super().initial(request, *args, **kwargs)
-        finally:
-            settle(request, ahead)
 
 
 @extend_schema(tags=["Goals"])
