@@ -3,8 +3,8 @@
 Django's backend builds a new redis.Redis for every cache operation, and redis-py's client sets
 up dozens of response callbacks each time it is built: more CPU than the round trip to Redis. A
 client is safe to share between threads (its pool hands out the connections), so one is made for
-each pool and kept. And the operations of goals_admin.shared_cache are one round trip each: reads
-and counters go to Redis together, in one transaction.
+each pool and kept. And the operations of goals_admin.shared_cache are one command each: a script
+that reads and counts.
 """
 
 from collections.abc import Iterable
@@ -14,11 +14,28 @@ from django.core.cache.backends import redis
 
 from goals_admin.shared_cache import seconds_until
 
+# Reads KEYS[1..ARGV[1]], then adds ARGV[2] to each counter of the other KEYS, which starts at 0
+# and lives ARGV[3], ARGV[4]... seconds; answers the values read, then the counts. A script is one
+# command and one answer, and runs whole: no counter is ever made without its lifetime.
+READ_AND_COUNT = """
+local reading, by = tonumber(ARGV[1]), tonumber(ARGV[2])
+local answers = {}
+if reading > 0 then
+    answers = redis.call('mget', unpack(KEYS, 1, reading))
+end
+for i = reading + 1, #KEYS do
+    redis.call('set', KEYS[i], 0, 'ex', ARGV[i - reading + 2], 'nx')
+    answers[i] = redis.call('incrby', KEYS[i], by)
+end
+return answers
+"""
+
 
 class ReusingRedisCacheClient(redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
+        self._read_and_count: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)
@@ -30,23 +47,18 @@ class ReusingRedisCacheClient(redis.RedisCacheClient):
     def get_many_and_count(
         self, keys: list[str], counters: dict[str, float], by: int
     ) -> tuple[dict[str, Any], dict[str, int]]:
-        transaction = self.get_client(write=True).pipeline()
-        if keys:
-            transaction.mget(keys)
-        for counter, ends in counters.items():
-            # A counter starts at 0 with its lifetime, then counts; together, never one alone.
-            transaction.set(counter, 0, ex=seconds_until(ends), nx=True)
-            transaction.incrby(counter, by)
-        answers = transaction.execute()
-        values = {}
-        if keys:
-            found = answers.pop(0)
-            values = {
-                key: self._serializer.loads(value)
-                for key, value in zip(keys, found, strict=True)
-                if value is not None
-            }
-        return values, dict(zip(counters, answers[1::2], strict=True))
+        client = self.get_client(write=True)
+        script = self._read_and_count.get(id(client))
+        if script is None:
+            script = self._read_and_count[id(client)] = client.register_script(READ_AND_COUNT)
+        lifetimes = [seconds_until(ends) for ends in counters.values()]
+        answers = script(keys=[*keys, *counters], args=[len(keys), by, *lifetimes])
+        values = {
+            key: self._serializer.loads(value)
+            for key, value in zip(keys, answers, strict=False)
+            if value is not None
+        }
+        return values, dict(zip(counters, answers[len(keys) :], strict=True))
 
 
 class RedisCache(redis.RedisCache):

@@ -364,10 +364,24 @@ def protected_answers(client, alice, acme, make_goal) -> dict[str, Any]:
     }
 
 
-def test_every_answer_carries_a_content_security_policy_without_inline_scripts(
+def json_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: response
+        for name, response in answers.items()
+        if response["Content-Type"] == "application/json"
+    }
+
+
+def test_every_page_carries_a_content_security_policy_without_inline_scripts(
     protected_answers,
 ):
-    for name, response in protected_answers.items():
+    pages = {
+        name: response
+        for name, response in protected_answers.items()
+        if name not in json_answers(protected_answers)
+    }
+    assert len(pages) == 6
+    for name, response in pages.items():
         assert "Content-Security-Policy" in response, name
         policy = directives(response["Content-Security-Policy"])
         assert policy["script-src"] == ["'self'"], (name, policy)
@@ -376,6 +390,14 @@ def test_every_answer_carries_a_content_security_policy_without_inline_scripts(
             assert "'unsafe-inline'" not in response["Content-Security-Policy"], name
         assert policy["frame-ancestors"] == ["'none'"], (name, policy)
         assert policy["object-src"] == ["'none'"], (name, policy)
+
+
+def test_every_json_answer_may_load_nothing_and_be_framed_nowhere(protected_answers):
+    answers = json_answers(protected_answers)
+    assert set(answers) == {"API list", "API error"}
+    for name, response in answers.items():
+        policy = directives(response["Content-Security-Policy"])
+        assert policy == {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}, name
 
 
 def test_every_answer_refuses_framing_and_content_sniffing(protected_answers):

@@ -62,12 +62,15 @@ def credentials_key(request: Any) -> str:
     The address is in it so that a sign-in remembered for one address cannot let a locked-out
     guesser in from another.
     """
-    credentials = request.META.get("HTTP_AUTHORIZATION", "")
-    return salted_hmac(
-        "goals.api.credentials",
-        f"{get_client_ip_address(request)}\n{credentials}",
-        algorithm="sha256",
-    ).hexdigest()
+    # Asked for up to three times a request: worked out once.
+    if not hasattr(request, "_credentials_key"):
+        credentials = request.META.get("HTTP_AUTHORIZATION", "")
+        request._credentials_key = salted_hmac(
+            "goals.api.credentials",
+            f"{get_client_ip_address(request)}\n{credentials}",
+            algorithm="sha256",
+        ).hexdigest()
+    return request._credentials_key
 
 
 def last_caller(request: Any) -> Caller | None:
