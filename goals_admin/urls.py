@@ -14,6 +14,10 @@ from goals.api import errors
 api_v2 = include("goals.api.urls")
 
 urlpatterns = [
+    # First: the API is asked most, and every pattern before the one that matches costs a try.
+    path("api/v2/", api_v2),
+    # The newer base of the same API.
+    path("api/v2/chat/", api_v2),
     path("", RedirectView.as_view(pattern_name="goals:list"), name="home"),
     path("goals/", include("goals.dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -36,9 +40,6 @@ urlpatterns = [
         name="api-client-revoke",
     ),
     re_path(r"^oauth2/token/?$", TokenView.as_view(), name="oauth2-token"),
-    path("api/v2/", api_v2),
-    # The newer base of the same API.
-    path("api/v2/chat/", api_v2),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI sets a few inline styles; its scripts stay files of our own (the split view).
     path(
