@@ -20,7 +20,7 @@ import requests
 
 from bench import database, processes, report, wrk
 from bench.disturbance import Disturbance, watch
-from bench.scenario import CurvePoint, Endpoint, Seed, endpoints
+from bench.scenario import CONSTANT_BYTES, CurvePoint, Endpoint, Seed, endpoints
 from bench.wrk import WrkRun
 
 WARM_UP_SECONDS = 1
@@ -77,13 +77,16 @@ def run_bench(servers: ExitStack, rounds: int, seconds: int) -> Measured:
 
 
 def selected(every: list[Endpoint]) -> list[Endpoint]:
-    """The endpoints named in BENCH_ONLY (comma-separated parts of names) and their baselines;
-    all of them without it. For looking closer at a few while changing them."""
+    """The endpoints named in BENCH_ONLY (comma-separated parts of names), their baselines, and
+    the constant-bytes view beside a p99 target; all of them without it. For looking closer at
+    a few while changing them."""
     parts = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
     if not parts:
         return every
     named = {endpoint.name for endpoint in every if any(part in endpoint.name for part in parts)}
     named |= {endpoint.baseline for endpoint in every if endpoint.name in named}
+    if any(endpoint.max_p99_ms is not None for endpoint in every if endpoint.name in named):
+        named.add(CONSTANT_BYTES)  # the p99 targets are read beside its p99
     return [endpoint for endpoint in every if endpoint.name in named]
 
 
