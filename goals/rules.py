@@ -3,9 +3,9 @@
 The functions are keyword-only and transactional. They raise Django's ValidationError keyed by
 field (a condition's fields as "conditions[<index>].<field>", counted from 0), GoalLimitExceeded
 when a write would pass the account's active-goal limit, and PermissionDenied for an actor who may
-not manage the account's goals. Each write then tells goals.cache that the account's goals
-changed: after its transaction, so that no lock is held through the round trip to the cache (inside
-an outer transaction, goals.cache hears of it again when that one commits).
+not manage the account's goals. Each write also tells goals.cache that the account's goals
+changed, within its transaction and again once that commits: a write that the shared cache cannot
+be told of is undone, as the reads after it could not be trusted.
 """
 
 import re
@@ -101,7 +101,7 @@ def goal_create(
             _ensure_room_for_active_goal(_lock_account(account.pk))
         goal = Goal.objects.create(account=account, **fields)
         _store_conditions(goal, cleaned_conditions)
-    goals_changed(account.pk)
+        goals_changed(account.pk)
     return goal
 
 
@@ -144,7 +144,7 @@ def goal_update(
         if cleaned_conditions is not UNCHANGED:
             locked.conditions.all().delete()
             _store_conditions(locked, cleaned_conditions)
-    goals_changed(locked.account_id)
+        goals_changed(locked.account_id)
     return locked
 
 
@@ -177,7 +177,7 @@ def goal_delete(*, goal: Goal, actor: User) -> None:
     _ensure_may_manage(actor, goal.account)
     with transaction.atomic():
         goal.delete()
-    goals_changed(goal.account_id)
+        goals_changed(goal.account_id)
 
 
 def _ensure_may_manage(actor: User, account: Account) -> None:

@@ -7,7 +7,8 @@ version. A write changes the version when it has changed the rows, and, when tha
 a transaction, again when the transaction commits. The second change is what makes a read that
 starts after the commit miss whatever a concurrent reader made from the rows before it; the first
 is for the writer's own connection, which sees its change before the commit (and for tests, which
-never commit). Writers that can call changed() after their own commit hold no lock through it.
+never commit), and undoes the write when the cache cannot be told: the writer's transaction ends
+with the error.
 """
 
 import secrets

@@ -13,7 +13,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+import redis
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -84,6 +86,18 @@ def arthur(acme: Account) -> User:
 @pytest.fixture
 def bob(bluebird: Account) -> User:
     return make_user("bob@bluebird.example", bluebird, User.Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def shared_cache_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every operation of the shared cache fails as redis-py's do while Redis is down."""
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    backend = caches["default"]
+    for operation in ("get", "get_many", "set", "add", "delete", "count", "get_many_and_count"):
+        monkeypatch.setattr(backend, operation, refused)
 
 
 @pytest.fixture

@@ -184,10 +184,18 @@ def record_use(token: AccessToken) -> None:
     AccessToken.objects.filter(pk=token.pk, updated__lt=stale).update(updated=used)
 
 
+def only_last_login(update_fields: frozenset[str] | None) -> bool:
+    # A sign-in to the pages records its time, which changes nothing the API decides on: so
+    # signing in neither costs a round trip to the cache nor needs the cache to be there.
+    return update_fields == {"last_login"}
+
+
 @receiver(pre_save, sender=User, dispatch_uid="api-forget-old-login")
-def forget_sign_ins_of_old_login(instance: User, **kwargs: Any) -> None:
+def forget_sign_ins_of_old_login(
+    instance: User, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
     # Sign-ins are remembered under the login: one given up must not sign in the user it was.
-    if instance.pk is None:
+    if instance.pk is None or only_last_login(update_fields):
         return
     old = User.objects.filter(pk=instance.pk).values_list("email", flat=True).first()
     if old is not None and old.lower() != instance.email.lower():
@@ -195,7 +203,9 @@ def forget_sign_ins_of_old_login(instance: User, **kwargs: Any) -> None:
 
 
 @receiver([post_save, post_delete], sender=User, dispatch_uid="api-forget-user")
-def forget_user(instance: User, **kwargs: Any) -> None:
+def forget_user(instance: User, update_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
+    if only_last_login(update_fields):
+        return
     sign_ins.changed(instance.email.lower())
     own_or_clients = Q(user=instance) | Q(application__user=instance)
     forget_tokens(AccessToken.objects.filter(own_or_clients, expires__gt=timezone.now()))

@@ -5,9 +5,11 @@ GoalLimitExceeded; the Django handlers below do the same for what never reaches 
 unknown address, a crash), so that no HTML page is ever served under /api/.
 """
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +23,12 @@ from goals.rules import GoalLimitExceeded
 
 API_PREFIX = "/api/"
 
+logger = logging.getLogger(__name__)
+
+# Redis down or not answering in time. (With the cache in the database instead, an outage is the
+# database's: /healthz reports it, and the API answers 500.)
+SHARED_CACHE_OUT_OF_REACH = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
 TITLES = {
     400: "Invalid input",
     401: "Unauthorized",
@@ -32,6 +40,7 @@ TITLES = {
     415: "Unsupported media type",
     429: "Too many requests",
     500: "Server error",
+    503: "Service unavailable",
 }
 
 
@@ -39,6 +48,16 @@ class GoalsLimitExceededError(exceptions.APIException):
     status_code = 400
     title = GoalLimitExceeded.title
     default_code = "goals_limit_exceeded"
+
+
+class SharedCacheUnavailableError(exceptions.APIException):
+    status_code = 503
+    title = TITLES[503]
+    default_detail = (
+        "The service cannot answer for a moment: its shared cache is out of reach. Try again in "
+        "a few seconds."
+    )
+    wait = 5  # seconds, told in Retry-After
 
 
 class InvalidJSONError(exceptions.ParseError):
@@ -72,6 +91,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, SHARED_CACHE_OUT_OF_REACH):
+        # Every server answers so until Redis is back: the operators need to hear of it.
+        logger.error("The shared cache is out of reach: %s", exc)
+        return SharedCacheUnavailableError()
     if isinstance(exc, GoalLimitExceeded):
         return GoalsLimitExceededError(str(exc))
     if isinstance(exc, DjangoValidationError):

@@ -30,6 +30,7 @@ ERROR_RESPONSES = {
         415: "The body is not JSON.",
         429: "Too many requests (the rate limit) or too many failed sign-ins; see Retry-After.",
         500: "A fault on the server's side; it has been logged.",
+        503: "The shared cache is out of reach for a moment; see Retry-After.",
     }.items()
 }
 

@@ -373,6 +373,17 @@ def test_sign_in_with_a_wrong_password_shows_an_error_and_signs_nobody_in(client
     assert client.get("/goals/").status_code == 302
 
 
+def test_signing_in_and_reading_the_goals_work_while_the_shared_cache_is_out_of_reach(
+    client, alice, cart_goal, shared_cache_down
+):
+    response = client.post(
+        "/accounts/login/", {"username": alice.email, "password": PASSWORD}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert cart_goal.name in response.content.decode()
+
+
 def test_sign_in_with_the_right_password_lands_on_the_goals_page(client, alice, cart_goal):
     response = client.post(
         "/accounts/login/", {"username": alice.email, "password": PASSWORD}, follow=True
