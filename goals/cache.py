@@ -2,9 +2,9 @@
 
 The bytes are those DRF would render from goals.api.serializers.GoalSerializer (the schema's
 description of a goal), made here from plain rows: two queries however many goals and conditions,
-no field machinery. Every write of goals (goals.rules) calls goals_changed within its transaction,
-which tells the cache again once it commits, so no read that starts after the write sees the goals
-from before it.
+no field machinery. Every write of goals (goals.rules) calls goals_changed as its transaction
+starts, which tells the cache again once it commits, so no read that starts after the write sees
+the goals from before it.
 """
 
 from collections import defaultdict

@@ -3,13 +3,13 @@
 The functions are keyword-only and transactional. They raise Django's ValidationError keyed by
 field (a condition's fields as "conditions[<index>].<field>", counted from 0), GoalLimitExceeded
 when a write would pass the account's active-goal limit, and PermissionDenied for an actor who may
-not manage the account's goals. Each write also tells goals.cache that the account's goals
-changed, within its transaction and again once that commits: a write that the shared cache cannot
-be told of is undone, as the reads after it could not be trusted.
+not manage the account's goals. Each write is one transaction that goals.cache hears of (see
+_goals_write).
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -96,12 +96,11 @@ def goal_create(
         "attribution_period": attribution_period,
     }
     cleaned_conditions = _validated(fields, conditions)
-    with transaction.atomic():
+    with _goals_write(account.pk):
         if enabled:
             _ensure_room_for_active_goal(_lock_account(account.pk))
         goal = Goal.objects.create(account=account, **fields)
         _store_conditions(goal, cleaned_conditions)
-        goals_changed(account.pk)
     return goal
 
 
@@ -130,7 +129,7 @@ def goal_update(
         if value is not UNCHANGED
     }
     cleaned_conditions = _validated(fields, conditions)
-    with transaction.atomic():
+    with _goals_write(goal.account_id):
         # Locks are taken account first, then goal, in every write, so writers cannot deadlock.
         enabling = enabled is not UNCHANGED and bool(enabled)
         account = _lock_account(goal.account_id) if enabling else None
@@ -144,7 +143,6 @@ def goal_update(
         if cleaned_conditions is not UNCHANGED:
             locked.conditions.all().delete()
             _store_conditions(locked, cleaned_conditions)
-        goals_changed(locked.account_id)
     return locked
 
 
@@ -175,9 +173,21 @@ def goal_set_enabled(*, goal: Goal, actor: User, enabled: bool) -> Goal:
 def goal_delete(*, goal: Goal, actor: User) -> None:
     """Delete a goal and its conditions."""
     _ensure_may_manage(actor, goal.account)
-    with transaction.atomic():
+    with _goals_write(goal.account_id):
         goal.delete()
-        goals_changed(goal.account_id)
+
+
+@contextmanager
+def _goals_write(account_id: int) -> Iterator[None]:
+    """A transaction that writes the account's goals, which goals.cache hears of as it starts and
+    again once it commits (goals_admin.versioned_cache).
+
+    As it starts, before anything is locked or written: so a shared cache out of reach stops the
+    write instead of letting it commit unseen, and no lock is held through the round trip.
+    """
+    with transaction.atomic():
+        goals_changed(account_id)
+        yield
 
 
 def _ensure_may_manage(actor: User, account: Account) -> None:

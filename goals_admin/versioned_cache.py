@@ -3,12 +3,12 @@ changes.
 
 Each owner (an account, a login, a token) has a version in the cache, a random string; a value is
 stored with the version it was made under and is used only while that is still the owner's
-version. A write changes the version when it has changed the rows, and, when that happened inside
-a transaction, again when the transaction commits. The second change is what makes a read that
-starts after the commit miss whatever a concurrent reader made from the rows before it; the first
-is for the writer's own connection, which sees its change before the commit (and for tests, which
-never commit), and undoes the write when the cache cannot be told: the writer's transaction ends
-with the error.
+version. A write changes the version within its transaction (goals.rules as the transaction
+starts, the signals of users and tokens once the row is saved), and again when the transaction
+commits. The second change is what makes a read that starts after the commit miss whatever a
+concurrent reader made from the rows before it. The first undoes the write when the cache cannot
+be told (the error ends the transaction), and drops what was kept from before for the writer's own
+connection, which sees its change before the commit (as do tests, which never commit).
 """
 
 import secrets
