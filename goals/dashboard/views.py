@@ -4,8 +4,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import administrator_required
@@ -26,15 +28,31 @@ def account_goal(request: HttpRequest, goal_id: int) -> Goal:
     return get_object_or_404(Goal.objects.of_account(request.user.account), pk=goal_id)
 
 
-def meter(account: Account, active_count: int) -> dict[str, int]:
+# A page takes the same few tens of milliseconds to render however many goals the account has;
+# one page of them all took 1.4 s (and 2 MB) for 1,000 goals of 20 conditions.
+GOALS_PER_PAGE = 50
+
+
+def meter(account: Account) -> dict[str, int]:
+    """The account's active goals against its limit, however many of its goals a page shows."""
+    active_count = Goal.objects.filter(account=account, enabled=True).count()
     return {"active_count": active_count, "active_limit": account.active_goal_limit}
+
+
+def goals_page_url(goal: Goal) -> str:
+    """The address of the goals page that shows this goal (or showed it, before a delete)."""
+    before = Goal.objects.filter(account_id=goal.account_id, pk__lt=goal.pk).count()
+    page = before // GOALS_PER_PAGE + 1
+    return reverse("goals:list") + (f"?page={page}" if page > 1 else "")
 
 
 @administrator_required
 def goal_list(request: HttpRequest) -> HttpResponse:
-    goals = list(Goal.objects.of_account(request.user.account))
-    active_count = sum(goal.enabled for goal in goals)
-    context = {"goals": goals, **meter(request.user.account, active_count)}
+    account = request.user.account
+    paginator = Paginator(Goal.objects.of_account(account), GOALS_PER_PAGE)
+    # A page number past the end, or not a number, shows the last or the first page.
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"page": page, "goals": page.object_list, **meter(account)}
     return render(request, "goals/goal_list.html", context)
 
 
@@ -67,7 +85,7 @@ def goal_form_page(
                 saved = save_goal(request, goal, form.cleaned_data, formset.conditions())
                 verb = "created" if goal is None else "saved"
                 messages.success(request, f"The goal “{saved.name}” was {verb}.")
-                return redirect("goals:list")
+                return redirect(goals_page_url(saved))
         except ValidationError as error:
             add_goal_errors(form, formset, error)
         except rules.GoalLimitExceeded as error:
@@ -135,10 +153,8 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
         state = "on" if goal.enabled else "off"
         messages.success(request, f"The goal “{goal.name}” is now {state}.")
     if not request.htmx:
-        return redirect("goals:list")
-    account = request.user.account
-    active_count = Goal.objects.filter(account=account, enabled=True).count()
-    context = {"goal": goal, "limit_error": limit_error, **meter(account, active_count)}
+        return redirect(goals_page_url(goal))
+    context = {"goal": goal, "limit_error": limit_error, **meter(request.user.account)}
     return render(request, "goals/partials/goal_switch_swap.html", context)
 
 
@@ -146,7 +162,8 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
 def goal_delete(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = account_goal(request, goal_id)
     if request.method == "POST":
+        back = goals_page_url(goal)
         rules.goal_delete(goal=goal, actor=request.user)
         messages.success(request, f"The goal “{goal.name}” was deleted.")
-        return redirect("goals:list")
+        return redirect(back)
     return render(request, "goals/goal_confirm_delete.html", {"goal": goal})

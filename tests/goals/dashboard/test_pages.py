@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from goals.dashboard import views
 from goals.models import Condition, Goal
 from tests.conftest import PASSWORD
 
@@ -628,6 +629,75 @@ def test_goals_page_makes_as_many_queries_for_twenty_goals_as_for_one(
     response = alice_client.get("/goals/")
     assert main_text(response).count("URL contains checkout") == 20
     assert "5 of 5 active" in main_text(response)
+
+
+@pytest.fixture
+def seven_goals_three_a_page(acme, make_goal, monkeypatch) -> list[Goal]:
+    monkeypatch.setattr(views, "GOALS_PER_PAGE", 3)
+    return [make_goal(acme, name=f"Goal {n}", enabled=n <= 4) for n in range(1, 8)]
+
+
+def goal_names(response: Any) -> list[str]:
+    return [heading.text for heading in parse(response).by_id("main").find_all("h2")]
+
+
+def pager(response: Any) -> Element:
+    return next(
+        nav
+        for nav in parse(response).find_all("nav")
+        if nav.attrs.get("aria-label") == "Pages of goals"
+    )
+
+
+def test_long_list_of_goals_is_paged_and_the_meter_counts_every_goal(
+    alice_client, seven_goals_three_a_page
+):
+    first, last = alice_client.get("/goals/"), alice_client.get("/goals/?page=3")
+
+    assert goal_names(first) == ["Goal 1", "Goal 2", "Goal 3"]
+    assert "Page 1 of 3" in pager(first).text
+    assert "Goals 1 to 3 of 7" in pager(first).text
+    assert [(a.text, a.attrs["href"]) for a in pager(first).find_all("a")] == [("Next", "?page=2")]
+    assert goal_names(last) == ["Goal 7"]
+    assert [(a.text, a.attrs["href"]) for a in pager(last).find_all("a")] == [
+        ("Previous", "?page=2")
+    ]
+    assert "4 of 5 active" in main_text(first)
+    assert "4 of 5 active" in main_text(last)
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("99", "Goal 7"), ("x", "Goal 1"), ("0", "Goal 7")])
+def test_page_past_the_end_or_not_a_page_shows_the_last_or_the_first(
+    alice_client, seven_goals_three_a_page, asked, shown
+):
+    response = alice_client.get(f"/goals/?page={asked}")
+
+    assert response.status_code == 200
+    assert shown in goal_names(response)
+
+
+def test_a_single_page_of_goals_shows_no_pager(alice_client, cart_goal):
+    response = alice_client.get("/goals/")
+
+    assert [nav.attrs.get("aria-label") for nav in parse(response).find_all("nav")].count(
+        "Pages of goals"
+    ) == 0
+
+
+def test_saving_switching_and_deleting_come_back_to_the_page_of_the_goal(
+    alice_client, seven_goals_three_a_page
+):
+    goals = seven_goals_three_a_page
+
+    saved = alice_client.post(
+        f"/goals/{goals[4].pk}/edit/", goal_form([row("contains", "pricing")], name="Goal 5")
+    )
+    switched = alice_client.post(f"/goals/{goals[6].pk}/toggle/", {"enabled": "0"})
+    deleted = alice_client.post(f"/goals/{goals[3].pk}/delete/")
+
+    assert saved["Location"] == "/goals/?page=2"
+    assert switched["Location"] == "/goals/?page=3"
+    assert deleted["Location"] == "/goals/?page=2"
 
 
 # --- Creating and editing through the form --------------------------------------------------
