@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "goals_admin.messages.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "goals_admin.csp.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
