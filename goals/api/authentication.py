@@ -103,6 +103,14 @@ class BasicAuthentication(authentication.BasicAuthentication):
     """DRF's HTTP Basic, remembering good credentials and telling a locked-out caller so
     (django-axes counts the failures)."""
 
+    def authenticate(self, request: Any) -> tuple[User, None] | None:
+        # DRF finds the header through request.headers, which first sorts out every header of
+        # the request: a request that does not even say Basic is let past without that.
+        words = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if not words or words[0].lower() != "basic":
+            return None
+        return super().authenticate(request)
+
     def authenticate_credentials(
         self, userid: str, password: str, request: Any = None
     ) -> tuple[User, None]:
