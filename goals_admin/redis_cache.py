@@ -6,14 +6,20 @@ one client is made and kept, holding one connection: Django gives each thread a 
 own, and a connection taken from the pool for every command costs a third of the round trip more
 (a check that it holds no unread answer, and the pool's bookkeeping). A process that forks makes
 new ones, as the two processes must not share a connection. And the operations of
-goals_admin.shared_cache are one command each: a script that reads and counts.
+goals_admin.shared_cache are one command each: a script that reads and counts, sent on that
+connection itself, as redis-py's machinery for a command (retries, reply callbacks, a lock for
+threads that Django keeps apart anyway) costs as much as the round trip.
 """
 
+import hashlib
 import os
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache.backends import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError
+from redis.retry import Retry
 
 from goals_admin.shared_cache import seconds_until
 
@@ -32,6 +38,31 @@ for i = reading + 1, #KEYS do
 end
 return answers
 """
+READ_AND_COUNT_SHA1 = hashlib.sha1(READ_AND_COUNT.encode()).hexdigest()
+
+
+# Unless the settings' OPTIONS say otherwise: a connection that Redis closed (a restart, or a proxy
+# that ends idle ones) is opened again once, so the request that finds it closed does not fail;
+# and a Redis out of reach fails a request in seconds, not at the system's TCP timeouts.
+CONNECTION_OPTIONS = {
+    "retry": Retry(NoBackoff(), retries=1),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+}
+
+
+def command(client: Any, *arguments: Any) -> Any:
+    """The answer to one command, sent on the client's own connection as redis-py would send it
+    (with the connection's retry); an error that Redis answered is raised as redis-py does."""
+    connection = client.connection
+
+    def send_and_read() -> Any:
+        connection.send_command(*arguments)
+        return connection.read_response()
+
+    # On a failure part of an answer may be left unread: the connection is closed, and opened
+    # again for the retry.
+    return connection.retry.call_with_retry(send_and_read, lambda error: connection.disconnect())
 
 
 # Which process this is, counted in forks: clients made before a fork are not used after it.
@@ -48,9 +79,8 @@ os.register_at_fork(after_in_child=_forked)
 
 class ReusingRedisCacheClient(redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **{**CONNECTION_OPTIONS, **kwargs})
         self._clients: dict[tuple[int, int], Any] = {}
-        self._read_and_count: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)
@@ -64,11 +94,14 @@ class ReusingRedisCacheClient(redis.RedisCacheClient):
         self, keys: list[str], counters: dict[str, float], by: int
     ) -> tuple[dict[str, Any], dict[str, int]]:
         client = self.get_client(write=True)
-        script = self._read_and_count.get(id(client))
-        if script is None:
-            script = self._read_and_count[id(client)] = client.register_script(READ_AND_COUNT)
         lifetimes = [seconds_until(ends) for ends in counters.values()]
-        answers = script(keys=[*keys, *counters], args=[len(keys), by, *lifetimes])
+        script_keys = [*keys, *counters]
+        arguments = [len(script_keys), *script_keys, len(keys), by, *lifetimes]
+        try:
+            answers = command(client, "EVALSHA", READ_AND_COUNT_SHA1, *arguments)
+        except NoScriptError:
+            # A Redis that has restarted knows the script no more: EVAL sends it, and keeps it.
+            answers = command(client, "EVAL", READ_AND_COUNT, *arguments)
         values = {
             key: self._serializer.loads(value)
             for key, value in zip(keys, answers, strict=False)

@@ -70,3 +70,26 @@ def test_a_count_taken_is_kept_and_one_left_untaken_is_given_back():
     assert ahead.give_back() is True
     assert (cache.get("mine"), cache.get("a-wrong-guess")) == (2, 0)
     assert ahead.give_back() is False
+
+
+def forget_redis_scripts_and_connections() -> None:
+    """What a restart of Redis does to an app server's client: its connection closed, its
+    scripts forgotten (on the database cache, nothing)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        client.script_flush()
+        client.client_kill_filter(_id=client.client_id(), skipme=False)
+
+
+def test_reading_and_counting_go_on_after_redis_restarts():
+    cache.set("greeting", "hello")
+    cache.count("visits", in_a_minute())
+    forget_redis_scripts_and_connections()
+
+    values, counts = cache.get_many_and_count(["greeting"], {"visits": in_a_minute()})
+
+    assert values == {"greeting": "hello"}
+    assert counts == {"visits": 2}
+    cache.set("greeting", "hello again")
+    assert cache.get("greeting") == "hello again"
