@@ -9,6 +9,12 @@ new ones, as the two processes must not share a connection. And the operations o
 goals_admin.shared_cache are one command each: a script that reads and counts, sent on that
 connection itself, as redis-py's machinery for a command (retries, reply callbacks, a lock for
 threads that Django keeps apart anyway) costs as much as the round trip.
+
+What the script reads comes back as the same bytes request after request (a remembered sign-in
+or token, the goals): each process keeps what the small ones unpickle to, by their bytes, since
+rebuilding a user and a token costs more than the round trip that read them. The bytes hold the
+version they were made under (goals_admin.versioned_cache), so anything changed is other bytes;
+and the objects so shared between a process's requests are only ever read.
 """
 
 import hashlib
@@ -21,6 +27,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
+from goals_admin.memory import ForgetfulDict
 from goals_admin.shared_cache import seconds_until
 
 # Reads KEYS[1..ARGV[1]], then adds ARGV[2] to each counter of the other KEYS, which starts at 0
@@ -65,6 +72,12 @@ def command(client: Any, *arguments: Any) -> Any:
     return connection.retry.call_with_retry(send_and_read, lambda error: connection.disconnect())
 
 
+# Values read ahead, unpickled, by their bytes. Sign-ins and tokens take a kilobyte or two; an
+# account's goals may take megabytes, and unpickle to bytes at the cost of a copy: not kept.
+_unpickled: ForgetfulDict = ForgetfulDict(max_items=1000)
+UNPICKLED_KEPT_UP_TO = 4096  # bytes
+
+
 # Which process this is, counted in forks: clients made before a fork are not used after it.
 _process = 0
 
@@ -103,11 +116,20 @@ class ReusingRedisCacheClient(redis.RedisCacheClient):
             # A Redis that has restarted knows the script no more: EVAL sends it, and keeps it.
             answers = command(client, "EVAL", READ_AND_COUNT, *arguments)
         values = {
-            key: self._serializer.loads(value)
+            key: self._loads(value)
             for key, value in zip(keys, answers, strict=False)
             if value is not None
         }
         return values, dict(zip(counters, answers[len(keys) :], strict=True))
+
+    def _loads(self, stored: bytes) -> Any:
+        if len(stored) > UNPICKLED_KEPT_UP_TO:
+            return self._serializer.loads(stored)
+        try:
+            return _unpickled[stored]
+        except KeyError:
+            value = _unpickled[stored] = self._serializer.loads(stored)
+            return value
 
 
 class RedisCache(redis.RedisCache):

@@ -93,3 +93,15 @@ def test_reading_and_counting_go_on_after_redis_restarts():
     assert counts == {"visits": 2}
     cache.set("greeting", "hello again")
     assert cache.get("greeting") == "hello again"
+
+
+def test_a_value_read_ahead_again_is_what_the_cache_holds_now():
+    cache.set("sign-in", ("version-1", {"user": "alice", "active": True}))
+    first = ReadAhead(["sign-in"]).get_many(["sign-in"])
+    cache.set("sign-in", ("version-2", {"user": "alice", "active": False}))
+    second = ReadAhead(["sign-in"]).get_many(["sign-in"])
+    cache.set("sign-in", ("version-1", {"user": "alice", "active": True}))
+    third = ReadAhead(["sign-in"]).get_many(["sign-in"])
+
+    assert first == third == {"sign-in": ("version-1", {"user": "alice", "active": True})}
+    assert second == {"sign-in": ("version-2", {"user": "alice", "active": False})}
