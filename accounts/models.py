@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -98,6 +100,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = User.objects.normalize_email(self.email).lower()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # One transaction with what its signals tell the API's caches (goals.api.authentication):
+        # a new password or a deactivation that the remembered sign-ins cannot hear of is undone,
+        # never saved while the old password still signs in.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
 
     @property
     def is_administrator(self) -> bool:

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "goals_admin.messages.MessageMiddleware",
+    "goals_admin.outage.SharedCacheOutageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "goals_admin.csp.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -10,13 +10,28 @@ Both backends the settings choose give the same two operations: goals_admin.redi
 round trip, DatabaseCache here in a few queries.
 """
 
+import logging
 import math
 import time
 from collections.abc import Iterable
 from typing import Any
 
+import redis
 from django.core.cache import cache
 from django.core.cache.backends import db
+
+logger = logging.getLogger(__name__)
+
+# Redis down, or silent past the client's timeouts. (With the cache in the database, an outage is
+# the database's, which /healthz reports.)
+OUT_OF_REACH = (redis.ConnectionError, redis.TimeoutError)
+# How long a client is told to wait before trying again.
+RETRY_AFTER_SECONDS = 5
+
+
+def report_out_of_reach(error: Exception) -> None:
+    # Every server fails so until Redis is back: the operators need to hear of it.
+    logger.error("The shared cache is out of reach: %s", error)
 
 
 def seconds_until(ends: float) -> int:

@@ -5,11 +5,9 @@ GoalLimitExceeded; the Django handlers below do the same for what never reaches 
 unknown address, a crash), so that no HTML page is ever served under /api/.
 """
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
-import redis
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -20,14 +18,9 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from goals.rules import GoalLimitExceeded
+from goals_admin.shared_cache import OUT_OF_REACH, RETRY_AFTER_SECONDS, report_out_of_reach
 
 API_PREFIX = "/api/"
-
-logger = logging.getLogger(__name__)
-
-# Redis down or not answering in time. (With the cache in the database instead, an outage is the
-# database's: /healthz reports it, and the API answers 500.)
-SHARED_CACHE_OUT_OF_REACH = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 TITLES = {
     400: "Invalid input",
@@ -57,7 +50,7 @@ class SharedCacheUnavailableError(exceptions.APIException):
         "The service cannot answer for a moment: its shared cache is out of reach. Try again in "
         "a few seconds."
     )
-    wait = 5  # seconds, told in Retry-After
+    wait = RETRY_AFTER_SECONDS
 
 
 class InvalidJSONError(exceptions.ParseError):
@@ -91,9 +84,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _as_api_exception(exc: Exception) -> Exception:
-    if isinstance(exc, SHARED_CACHE_OUT_OF_REACH):
-        # Every server answers so until Redis is back: the operators need to hear of it.
-        logger.error("The shared cache is out of reach: %s", exc)
+    if isinstance(exc, OUT_OF_REACH):
+        report_out_of_reach(exc)
         return SharedCacheUnavailableError()
     if isinstance(exc, GoalLimitExceeded):
         return GoalsLimitExceededError(str(exc))

@@ -491,6 +491,34 @@ def test_changed_password_works_for_signing_in_and_for_the_api(alice_client, ali
     assert api.get("/api/v2/goals").status_code == 200
 
 
+def test_password_change_while_the_shared_cache_is_out_of_reach_says_so_and_keeps_the_old(
+    alice_client, alice, shared_cache_down
+):
+    response = alice_client.post(
+        "/accounts/password/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "Not saved: try again in a moment" in main_text(response)
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
+def test_goal_saved_while_the_shared_cache_is_out_of_reach_is_not_saved_and_says_so(
+    alice_client, cart_goal, shared_cache_down
+):
+    before = snapshot()
+
+    created = alice_client.post("/goals/new/", goal_form([row("contains", "pricing")]))
+    switched = alice_client.post(f"/goals/{cart_goal.pk}/toggle/", {"enabled": "0"})
+
+    assert (created.status_code, switched.status_code) == (503, 503)
+    assert "nothing was changed" in main_text(created)
+    assert snapshot() == before
+
+
 def test_password_change_with_a_wrong_old_password_changes_nothing(alice_client, alice):
     response = alice_client.post(
         "/accounts/password/",
