@@ -1,9 +1,7 @@
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models, transaction
+from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -20,6 +18,11 @@ class Account(models.Model):
         default=default_active_goal_limit,
         help_text="How many of the account's goals may be enabled at once.",
     )
+    goals_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Counts the writes of the account's goals: the API's cached copies carry it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,7 +36,7 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def get_by_natural_key(self, email: str) -> "User":
-        # With the account, which whoever signs in goes on to use (the API remembers the two).
+        # With the account, which whoever signs in goes on to use.
         return self.select_related("account").get(email__iexact=email)
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
@@ -100,13 +103,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = User.objects.normalize_email(self.email).lower()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # One transaction with what its signals tell the API's caches (goals.api.authentication):
-        # a new password or a deactivation that the remembered sign-ins cannot hear of is undone,
-        # never saved while the old password still signs in.
-        with transaction.atomic():
-            super().save(*args, **kwargs)
 
     @property
     def is_administrator(self) -> bool:

@@ -11,6 +11,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
 
 from accounts.models import Account, User
+from goals import rules
 
 API_CLIENT_NAME_MAX_LENGTH = 255
 
@@ -45,7 +46,7 @@ class NewApiClient:
 @transaction.atomic
 def api_client_create(*, owner: User, name: str) -> NewApiClient:
     """Register an API client whose tokens act as its owner, an administrator of an account."""
-    if not owner.is_administrator:
+    if not rules.may_manage_goals(owner, owner.account):
         raise PermissionDenied("Only administrators of an account may create API clients.")
     name = name.strip()
     if not name:

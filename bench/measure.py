@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from bench.scenario import CurveAccount, CurvePoint, Endpoint, Seed, endpoints
-from goals.cache import goals_changed
+from bench.seed import goals_changed
 
 # Each timing repeats its request at least MIN and at most MAX times, and stops past MIN once the
 # requests took BUDGET seconds: the slowest (1,000 goals) stay affordable, the fast get 20 samples.

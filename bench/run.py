@@ -85,7 +85,7 @@ def selected(every: list[Endpoint]) -> list[Endpoint]:
         return every
     named = {endpoint.name for endpoint in every if any(part in endpoint.name for part in parts)}
     named |= {endpoint.baseline for endpoint in every if endpoint.name in named}
-    if any(endpoint.max_p99_ms is not None for endpoint in every if endpoint.name in named):
+    if any(endpoint.max_p99_of_floor is not None for endpoint in every if endpoint.name in named):
         named.add(CONSTANT_BYTES)  # the p99 targets are read beside its p99
     return [endpoint for endpoint in every if endpoint.name in named]
 

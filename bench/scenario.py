@@ -19,7 +19,9 @@ PLAIN_PUT = "baseline: plain write PUT"
 
 # The targets of the goals API, against the plain-Django yardsticks.
 READ_MIN_RATIO = 1.5
-READ_MAX_P99_MS = 20.0
+# p99 at most this many times the constant-bytes view's p99 of the same run, which is the
+# machine's own scheduling tail.
+READ_MAX_P99_OF_FLOOR = 2.0
 WRITE_MIN_RATIO = 0.8
 
 WRITE_CONDITIONS = [
@@ -91,7 +93,7 @@ class Endpoint:
     same_json_as: str | None = None  # the endpoint whose JSON this one must answer too
     creates_goals: bool = False  # the writes account is reset before each run of it
     min_ratio: float | None = None  # targets, checked after the run
-    max_p99_ms: float | None = None
+    max_p99_of_floor: float | None = None
 
 
 def plain_goals_path(account_id: int) -> str:
@@ -132,7 +134,7 @@ def api_read(name: str, path: str, authorization: str, baseline: str) -> Endpoin
         baseline=baseline,
         same_json_as=baseline,
         min_ratio=READ_MIN_RATIO,
-        max_p99_ms=READ_MAX_P99_MS,
+        max_p99_of_floor=READ_MAX_P99_OF_FLOOR,
     )
 
 

@@ -12,6 +12,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from goals import rules
+from goals.dashboard.forms import limit_message
 from goals.models import Condition, Goal
 
 GOAL_FIELDS = ["name", "description", "enabled", "attribution_model", "attribution_period"]
@@ -93,7 +94,7 @@ class GoalAdminForm(ModelForm):
         except ValidationError as error:
             add_rules_errors(self, error)
         except rules.GoalLimitExceeded as error:
-            self.add_error("enabled", error.titled)
+            self.add_error("enabled", limit_message(error))
         return cleaned
 
 
@@ -156,7 +157,7 @@ class GoalAdmin(admin.ModelAdmin):
         try:
             return super().changeform_view(request, *args, **kwargs)
         except rules.GoalLimitExceeded as error:
-            self.message_user(request, f"Nothing was saved. {error.titled}", messages.ERROR)
+            self.message_user(request, f"Nothing was saved. {limit_message(error)}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description="Enable selected goals")

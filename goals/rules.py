@@ -3,8 +3,9 @@
 The functions are keyword-only and transactional. They raise Django's ValidationError keyed by
 field (a condition's fields as "conditions[<index>].<field>", counted from 0), GoalLimitExceeded
 when a write would pass the account's active-goal limit, and PermissionDenied for an actor who may
-not manage the account's goals. Each write is one transaction that goals.cache hears of (see
-_goals_write).
+not manage the account's goals. Each write is one transaction, which also counts the write in the
+account's goals_version: the API's cached copies of the goals carry that version
+(goals.api.cache).
 """
 
 import re
@@ -14,9 +15,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from accounts.models import Account, User
-from goals.cache import goals_changed
 from goals.models import (
     ATTRIBUTION_PERIOD_MAX,
     ATTRIBUTION_PERIOD_MIN,
@@ -31,6 +32,7 @@ from goals.models import (
     Goal,
     Operator,
 )
+from goals.selectors import active_goal_count
 
 MAX_CONDITIONS = 20
 
@@ -44,19 +46,12 @@ CONDITION_ERROR_KEY = re.compile(r"conditions\[(?P<index>[0-9]+)\]\.(?P<field>\w
 class GoalLimitExceeded(Exception):
     """The write would leave the account with more enabled goals than it may have."""
 
-    title = "Goals limit exceeded"
-
     def __init__(self, limit: int) -> None:
         self.limit = limit
         super().__init__(
             f"The account already has {limit} active goals, the most it may have: "
             "disable or delete one of them first, or keep this goal disabled."
         )
-
-    @property
-    def titled(self) -> str:
-        """The title, then the advice: how the pages say it."""
-        return f"{self.title}. {self}"
 
 
 def condition_error_field(key: str) -> tuple[int, str] | None:
@@ -66,13 +61,17 @@ def condition_error_field(key: str) -> tuple[int, str] | None:
     return (int(match["index"]), match["field"]) if match else None
 
 
-def may_manage_goals(user: User, account: Account) -> bool:
-    """Whether the user may read and change the account's goals."""
-    if not user.is_authenticated or not user.is_active:
+def may_manage_goals(user: User, account: Account | None) -> bool:
+    """Whether the user may read and change the account's goals (account None: no account).
+
+    Every door asks this: the API and the dashboard of the user's own account, the Django admin of
+    the goal's. Operators (staff) manage every account's goals; an account's administrators its own.
+    """
+    if account is None or not user.is_authenticated or not user.is_active:
         return False
     if user.is_staff:
         return True
-    return user.is_administrator and user.account_id == account.pk
+    return user.role == User.Role.ADMINISTRATOR and user.account_id == account.pk
 
 
 def goal_create(
@@ -179,14 +178,14 @@ def goal_delete(*, goal: Goal, actor: User) -> None:
 
 @contextmanager
 def _goals_write(account_id: int) -> Iterator[None]:
-    """A transaction that writes the account's goals, which goals.cache hears of as it starts and
-    again once it commits (goals_admin.versioned_cache).
+    """A transaction that writes the account's goals and counts the write in goals_version.
 
-    As it starts, before anything is locked or written: so a shared cache out of reach stops the
-    write instead of letting it commit unseen, and no lock is held through the round trip.
+    The count commits with the write or not at all, so a copy cached under the old version is
+    never read again once the write is visible. It also locks the account's row first, so every
+    write takes its locks account first, then goal, and writers cannot deadlock.
     """
     with transaction.atomic():
-        goals_changed(account_id)
+        Account.objects.filter(pk=account_id).update(goals_version=F("goals_version") + 1)
         yield
 
 
@@ -203,21 +202,15 @@ def _ensure_room_for_active_goal(account: Account) -> None:
     # Writers pass the account locked: its row lock serializes every write that could add an
     # active goal, so two of them cannot both count the same free place (on SQLite, BEGIN
     # IMMEDIATE does the same).
-    active = Goal.objects.filter(account=account, enabled=True).count()
-    if active >= account.active_goal_limit:
+    if active_goal_count(account) >= account.active_goal_limit:
         raise GoalLimitExceeded(account.active_goal_limit)
 
 
 def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:
-    stored = Condition.objects.bulk_create(
+    Condition.objects.bulk_create(
         Condition(goal=goal, position=position, **condition)
         for position, condition in enumerate(conditions)
     )
-    # Kept as prefetch_related keeps what it read: whoever shows the goal next (the API's
-    # answer) reads its conditions from here, not from the database again.
-    prefetched = goal.conditions.all()
-    prefetched._result_cache, prefetched._prefetch_done = stored, True
-    goal._prefetched_objects_cache = {"conditions": prefetched}
 
 
 def _validated(fields: dict[str, Any], conditions: Any) -> Any:

@@ -60,19 +60,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: a load balancer's health check needs no host name, session or HTTPS redirect.
-    "goals_admin.health.HealthCheckMiddleware",
-    "goals_admin.request_log.RequestLogMiddleware",
-    "goals_admin.body_limit.BodySizeLimitMiddleware",
+    "infra.health.HealthCheckMiddleware",
+    "infra.request_log.RequestLogMiddleware",
+    "infra.body_limit.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "goals_admin.messages.MessageMiddleware",
-    "goals_admin.outage.SharedCacheOutageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "goals_admin.csp.CSPMiddleware",
+    "infra.csp.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it answers the sign-in attempts that its backend refused.
     "axes.middleware.AxesMiddleware",
@@ -151,14 +150,34 @@ STORAGES = {
 # In development whitenoise serves the files where they lie, as runserver does.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 
-# Every app server must see the same counters (rate limits), so the cache is shared: Redis
-# when REDIS_URL is set, else a table in the database (made by `manage.py createcachetable`).
+# The cache is an optimisation, never a source of truth (README.md, "Caches"): the API's
+# serialized goals, recent Basic sign-ins and the rate-limit counters. Every app server must see the
+# same counters, so it is shared: Redis when REDIS_URL is set, else a table in the database. A Redis
+# that is down or slow makes every operation a miss, logged: reads come from the database and
+# writes still succeed.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.25"))
+
+
+def redis_cache(url: str) -> dict:
+    """A django-redis cache at url that misses, logged, while Redis is out of reach."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": REDIS_TIMEOUT_SECONDS,
+        },
+    }
+
+
 CACHES = {
-    "default": {"BACKEND": "goals_admin.redis_cache.RedisCache", "LOCATION": REDIS_URL}
+    "default": redis_cache(REDIS_URL)
     if REDIS_URL
-    else {"BACKEND": "goals_admin.shared_cache.DatabaseCache", "LOCATION": "django_cache"}
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # HTTPS and browser protections. Behind a load balancer that ends TLS, set
 # SECURE_PROXY_SSL_HEADER=1 so Django trusts its X-Forwarded-Proto header.
@@ -243,11 +262,11 @@ REST_FRAMEWORK = {
     # WWW-Authenticate: Basic, as the reference's curl examples expect.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "goals.api.authentication.BasicAuthentication",
-        "goals.api.authentication.BearerTokenAuthentication",
+        "goals.api.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "goals.api.permissions.IsAccountAdministrator",
+        "goals.api.permissions.MayManageGoals",
         "goals.api.permissions.TokenScopeAllowsMethod",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["goals.api.throttling.ApiRateThrottle"],

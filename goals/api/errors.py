@@ -18,47 +18,17 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from goals.rules import GoalLimitExceeded
-from goals_admin.shared_cache import OUT_OF_REACH, RETRY_AFTER_SECONDS, report_out_of_reach
-
-API_PREFIX = "/api/"
-
-TITLES = {
-    400: "Invalid input",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    406: "Not acceptable",
-    413: "Request too large",
-    415: "Unsupported media type",
-    429: "Too many requests",
-    500: "Server error",
-    503: "Service unavailable",
-}
+from infra.json_errors import API_PREFIX, error_body
 
 
 class GoalsLimitExceededError(exceptions.APIException):
     status_code = 400
-    title = GoalLimitExceeded.title
+    title = "Goals limit exceeded"  # the reference's words
     default_code = "goals_limit_exceeded"
-
-
-class SharedCacheUnavailableError(exceptions.APIException):
-    status_code = 503
-    title = TITLES[503]
-    default_detail = (
-        "The service cannot answer for a moment: its shared cache is out of reach. Try again in "
-        "a few seconds."
-    )
-    wait = RETRY_AFTER_SECONDS
 
 
 class InvalidJSONError(exceptions.ParseError):
     title = "Invalid JSON"
-
-
-def error_body(status: int, description: str, *, title: str | None = None, **extra: Any) -> dict:
-    return {"error": title or TITLES.get(status, "Error"), "description": description, **extra}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -84,9 +54,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _as_api_exception(exc: Exception) -> Exception:
-    if isinstance(exc, OUT_OF_REACH):
-        report_out_of_reach(exc)
-        return SharedCacheUnavailableError()
     if isinstance(exc, GoalLimitExceeded):
         return GoalsLimitExceededError(str(exc))
     if isinstance(exc, DjangoValidationError):

@@ -3,14 +3,26 @@ from typing import Any
 from oauth2_provider.models import AccessToken
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from goals import rules
 
-class IsAccountAdministrator(BasePermission):
-    """Signed in as an administrator of an account; the goals looked up are that account's."""
+OPERATOR_REFUSAL = (
+    "Operators manage every account's goals in the Django admin (/admin/); this API serves the "
+    "administrators of an account."
+)
+
+
+class MayManageGoals(BasePermission):
+    """Signed in as someone who may manage the goals of their own account (goals.rules)."""
 
     message = "Only administrators of the account may manage its goals."
 
     def has_permission(self, request: Any, view: Any) -> bool:
-        return request.user.is_authenticated and request.user.is_administrator
+        user = request.user
+        if rules.may_manage_goals(user, getattr(user, "account", None)):
+            return True
+        if user.is_staff:
+            self.message = OPERATOR_REFUSAL
+        return False
 
 
 class TokenScopeAllowsMethod(BasePermission):

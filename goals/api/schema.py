@@ -52,7 +52,7 @@ class BasicAuthScheme(OpenApiAuthenticationExtension):
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "goals.api.authentication.BearerTokenAuthentication"
+    target_class = "goals.api.authentication.BearerAuthentication"
     name = "oauth2"
 
     def get_security_definition(self, auto_schema: Any) -> dict:

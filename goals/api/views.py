@@ -11,11 +11,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from goals import rules
+from goals.api.cache import goal_json, goals_json
 from goals.api.negotiation import AlwaysJSON
-from goals.api.read_ahead import reading_ahead
 from goals.api.schema import ERROR_RESPONSES
 from goals.api.serializers import GoalInputSerializer, GoalSerializer
-from goals.cache import cache_keys, goal_json, goals_json, written_goal_json
 from goals.models import Goal
 
 NO_SUCH_GOAL = "No goal with this id exists in your account."
@@ -28,28 +27,16 @@ def parse_goal(request: Request) -> dict[str, Any]:
     return serializer.validated_data
 
 
-def json_response(content: bytes | None, code: int = status.HTTP_200_OK) -> HttpResponse:
-    # The goals come serialized from goals.cache: the bytes go out as they are.
+def json_response(content: bytes | None) -> HttpResponse:
+    # The goals come rendered from goals.api.cache: the bytes go out as they are.
     if content is None:
         raise NotFound(NO_SUCH_GOAL)
-    return HttpResponse(content, status=code, content_type="application/json")
+    return HttpResponse(content, content_type="application/json")
 
 
 class GoalApiView(APIView):
     # The goals API speaks only JSON, so it answers JSON whatever the Accept header asks for.
     content_negotiation_class = AlwaysJSON
-
-    def goals_cache_keys(self, account_id: int) -> tuple[str, ...]:
-        """The keys of the goals cache that this view's GET reads."""
-        raise NotImplementedError
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # What authentication, the rate limit and a GET's goals will read of the shared cache,
-        # read in one round trip (goals.api.read_ahead).
-        reads_goals = request.method in ("GET", "HEAD")
-        goals_cache_keys = self.goals_cache_keys if reads_goals else None
-        with reading_ahead(request, self.get_throttles(), goals_cache_keys) as request.read_ahead:
-            super().initial(request, *args, **kwargs)
 
 
 @extend_schema(tags=["Goals"])
@@ -60,10 +47,7 @@ class GoalListView(GoalApiView):
         responses={200: GoalSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request: Request) -> HttpResponse:
-        return json_response(goals_json(request.user.account_id, request.read_ahead))
-
-    def goals_cache_keys(self, account_id: int) -> tuple[str, ...]:
-        return cache_keys(account_id)
+        return json_response(goals_json(request.user.account))
 
     @extend_schema(
         summary="Create goal",
@@ -76,7 +60,7 @@ class GoalListView(GoalApiView):
         goal = rules.goal_create(
             account=request.user.account, actor=request.user, **parse_goal(request)
         )
-        return json_response(written_goal_json(goal), status.HTTP_201_CREATED)
+        return Response(GoalSerializer(goal).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
@@ -98,10 +82,7 @@ class GoalDetailView(GoalApiView):
 
     @extend_schema(summary="Show goal", responses={200: GoalSerializer, **ERROR_RESPONSES})
     def get(self, request: Request, goal_id: int) -> HttpResponse:
-        return json_response(goal_json(request.user.account_id, int(goal_id), request.read_ahead))
-
-    def goals_cache_keys(self, account_id: int) -> tuple[str, ...]:
-        return cache_keys(account_id, int(self.kwargs["goal_id"]))
+        return json_response(goal_json(request.user.account, int(goal_id)))
 
     @extend_schema(
         summary="Update goal",
@@ -118,7 +99,7 @@ class GoalDetailView(GoalApiView):
             goal = rules.goal_update(goal=mentioned, actor=request.user, **parse_goal(request))
         except Goal.DoesNotExist:
             raise NotFound(NO_SUCH_GOAL) from None
-        return json_response(written_goal_json(goal))
+        return Response(GoalSerializer(goal).data)
 
     @extend_schema(
         summary="Update goal (PATCH)",

@@ -128,6 +128,12 @@ def condition_initial(goal: Goal) -> list[dict[str, Any]]:
     ]
 
 
+def limit_message(error: rules.GoalLimitExceeded) -> str:
+    """How a page (the dashboard's, the Django admin's) says that the active-goal limit refused a
+    write."""
+    return f"Goals limit exceeded. {error}"
+
+
 def add_goal_errors(form: GoalForm, formset: BaseConditionFormSet, error: ValidationError) -> None:
     """Spread the rules' errors over the goal's fields and its condition rows."""
     for key, messages in error.message_dict.items():

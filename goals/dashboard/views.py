@@ -19,8 +19,10 @@ from goals.dashboard.forms import (
     UrlTestForm,
     add_goal_errors,
     condition_initial,
+    limit_message,
 )
 from goals.models import Goal
+from goals.selectors import active_goal_count
 
 
 def account_goal(request: HttpRequest, goal_id: int) -> Goal:
@@ -35,8 +37,7 @@ GOALS_PER_PAGE = 50
 
 def meter(account: Account) -> dict[str, int]:
     """The account's active goals against its limit, however many of its goals a page shows."""
-    active_count = Goal.objects.filter(account=account, enabled=True).count()
-    return {"active_count": active_count, "active_limit": account.active_goal_limit}
+    return {"active_count": active_goal_count(account), "active_limit": account.active_goal_limit}
 
 
 def goals_page_url(goal: Goal) -> str:
@@ -89,7 +90,7 @@ def goal_form_page(
         except ValidationError as error:
             add_goal_errors(form, formset, error)
         except rules.GoalLimitExceeded as error:
-            form.add_error(None, error.titled)
+            form.add_error(None, limit_message(error))
     else:
         form = GoalForm(initial=GoalForm.initial_for(goal) if goal else None)
         formset = ConditionFormSet(
@@ -147,7 +148,7 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
     try:
         goal = rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enable)
     except rules.GoalLimitExceeded as error:
-        limit_error = error.titled
+        limit_error = limit_message(error)
         messages.error(request, f"“{goal.name}” stays off. {limit_error}")
     else:
         state = "on" if goal.enabled else "off"

@@ -3,7 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from goals.api.errors import API_PREFIX, error_body
+from infra.json_errors import API_PREFIX, error_body
 
 
 class BodySizeLimitMiddleware:
