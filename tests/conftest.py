@@ -1,30 +1,29 @@
-"""The fixed cast of the tests, and an API client that checks every answer against the schema.
+"""The fixed cast of the tests, and the fixtures that several test modules share.
 
 Cast: Alice administers the account Acme, where Arthur is an agent; Bob administers Bluebird.
+Test modules import helpers from tests/helpers/ (the API client that checks every answer against
+the schema is tests/helpers/api.py), never from this file or from one another.
 """
 
-import base64
 import json
 import os
-import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
 import pytest
-import redis
 from django.conf import settings as django_settings
-from django.core.cache import caches
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
+from accounts import services
 from accounts.models import Account, User
 from goals import rules
 from goals.models import Goal
-
-PASSWORD = "correct-horse-battery-staple"
+from goals_admin.settings import redis_cache
+from tests.helpers.api import Api, make_user
+from tests.helpers.pages import CART_CONDITIONS, signed_in
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -69,10 +68,6 @@ def bluebird(db: None) -> Account:
     return Account.objects.create(name="Bluebird")
 
 
-def make_user(email: str, account: Account, role: str) -> User:
-    return User.objects.create_user(email, PASSWORD, account=account, role=role)
-
-
 @pytest.fixture
 def alice(acme: Account) -> User:
     return make_user("alice@acme.example", acme, User.Role.ADMINISTRATOR)
@@ -89,15 +84,10 @@ def bob(bluebird: Account) -> User:
 
 
 @pytest.fixture
-def shared_cache_down(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every operation of the shared cache fails as redis-py's do while Redis is down."""
-
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    backend = caches["default"]
-    for operation in ("get", "get_many", "set", "add", "delete", "count", "get_many_and_count"):
-        monkeypatch.setattr(backend, operation, refused)
+def redis_out_of_reach(settings: Any) -> None:
+    """The production cache settings, pointed at a Redis that nobody serves: the discard port,
+    where every connection is refused, as when Redis is stopped."""
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:9/0")}
 
 
 @pytest.fixture
@@ -118,76 +108,6 @@ def openapi_schema() -> dict:
     return json.loads(OpenApiJsonRenderer().render(generator.get_schema(public=True)))
 
 
-def schema_path(path: str) -> str:
-    """The documented path of a request's path: no trailing slash, the id as {goal_id}."""
-    return re.sub(r"/goals/[0-9]+$", "/goals/{goal_id}", path.split("?")[0].rstrip("/"))
-
-
-def assert_matches_schema(schema: dict, method: str, path: str, status: int, body: bytes) -> None:
-    operation = schema["paths"].get(schema_path(path), {}).get(method.lower())
-    if operation is None:
-        return  # not a documented operation, such as an unknown address
-    documented = operation["responses"].get(str(status))
-    assert documented, f"{method} {path} answered {status}, which the schema does not document"
-    content = documented.get("content")
-    if content is None:
-        assert body == b"", f"{method} {path} answered {status} with a body it does not document"
-        return
-    body_schema = {**content["application/json"]["schema"], "components": schema["components"]}
-    jsonschema.validate(json.loads(body), body_schema, cls=jsonschema.Draft202012Validator)
-
-
-class Api:
-    """A client of the goals API: JSON in, JSON out, every answer checked against the schema."""
-
-    def __init__(self, schema: dict, user: User | None = None, password: str = PASSWORD) -> None:
-        self.schema = schema
-        self.client = Client(raise_request_exception=False)
-        self.headers = {}
-        if user is not None:
-            self.authenticate(user.email, password)
-
-    def authenticate(self, email: str, password: str) -> None:
-        token = base64.b64encode(f"{email}:{password}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}"}
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        raw: bytes | str | None = None,
-        content_type: str = "application/json",
-        headers: dict[str, str] | None = None,
-    ) -> Any:
-        data = raw if raw is not None else ("" if body is None else json.dumps(body))
-        response = self.client.generic(
-            method,
-            path,
-            data,
-            content_type=content_type,
-            headers={**self.headers, **(headers or {})},
-        )
-        assert_matches_schema(self.schema, method, path, response.status_code, response.content)
-        return response
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.request("POST", path, body, **kwargs)
-
-    def put(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.request("PUT", path, body, **kwargs)
-
-    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.request("PATCH", path, body, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> Any:
-        return self.request("DELETE", path, **kwargs)
-
-
 @pytest.fixture
 def api(openapi_schema: dict, db: None) -> Api:
     """An anonymous client."""
@@ -202,3 +122,25 @@ def api_as(openapi_schema: dict, db: None) -> Callable[[User], Api]:
 @pytest.fixture
 def alice_api(api_as: Callable[[User], Api], alice: User) -> Api:
     return api_as(alice)
+
+
+@pytest.fixture
+def alice_client(alice: User) -> Client:
+    """A browser of the dashboard, signed in as Alice."""
+    return signed_in(alice)
+
+
+@pytest.fixture
+def cart_goal(acme: Account, alice: User, make_goal: Callable[..., Goal]) -> Goal:
+    return make_goal(
+        acme,
+        name="Cart",
+        description="Visitors who reach the cart",
+        conditions=CART_CONDITIONS,
+    )
+
+
+@pytest.fixture
+def shop_sync(alice: User) -> services.NewApiClient:
+    """Alice's API client, as the dashboard page makes it."""
+    return services.api_client_create(owner=alice, name="Shop sync")

@@ -23,9 +23,9 @@ from django.test import Client
 from accounts import services
 from accounts.models import User
 from goals.models import Goal
-from tests.conftest import PASSWORD
-from tests.goals.api.test_tokens import token_of
-from tests.goals.dashboard.test_pages import goal_form, parse
+from tests.helpers.api import PASSWORD
+from tests.helpers.pages import goal_form, parse, signed_in
+from tests.helpers.tokens import token_of
 
 REQUEST_LOGGER = "goals_admin.requests"
 LIMIT = 256 * 1024
@@ -35,12 +35,6 @@ DEPLOY_SECRET_KEY = "a-real-secret-from-the-environment-0123456789-abcdefghijklm
 
 def basic(email: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
-
-
-def signed_in(user: Any, **client_options: Any) -> Client:
-    client = Client(**client_options)
-    client.force_login(user)
-    return client
 
 
 # --- /healthz -------------------------------------------------------------------------------
@@ -94,7 +88,7 @@ class UnreachableDatabase:
 
 
 def test_health_check_answers_503_when_the_database_cannot_be_reached(client, db, monkeypatch):
-    monkeypatch.setattr("goals_admin.health.connection", UnreachableDatabase())
+    monkeypatch.setattr("infra.health.connection", UnreachableDatabase())
 
     response = client.get("/healthz")
 
@@ -324,15 +318,6 @@ def test_dashboard_form_refuses_a_body_over_the_limit_with_413(alice):
 
     assert response.status_code == 413
     assert not Goal.objects.exists()
-
-
-def test_sign_in_form_refuses_a_body_over_the_limit_with_413(client, alice):
-    response = client.post(
-        "/accounts/login/", {"username": alice.email, "password": "x" * (LIMIT + 1)}
-    )
-
-    assert response.status_code == 413
-    assert "_auth_user_id" not in client.session
 
 
 # --- Browser protections --------------------------------------------------------------------

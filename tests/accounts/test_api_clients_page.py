@@ -7,24 +7,16 @@ Bluebird.
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
 from accounts import services
-from tests.goals.api.test_tokens import INVALID_TOKEN, bearer_api, request_token, token_of
-from tests.goals.dashboard.test_pages import main_text, messages_text, parse
+from tests.helpers.pages import main_text, messages_text, parse, signed_in
+from tests.helpers.tokens import INVALID_TOKEN, bearer_api, request_token, token_of
 
 PAGE = "/api-clients/"
 BLANK = "This field may not be blank."
 FORBIDDEN_TITLE = "Only administrators manage goals"
-
-
-def signed_in(user: Any, **client_options: Any) -> Client:
-    client = Client(**client_options)
-    client.force_login(user)
-    return client
 
 
 def revoke_url(client_id: str) -> str:
@@ -48,16 +40,6 @@ def csrf_token_of(response: Any) -> str:
     ]
     assert fields, "the page has no CSRF token field"
     return fields[0].attrs["value"]
-
-
-@pytest.fixture
-def alice_client(alice) -> Client:
-    return signed_in(alice)
-
-
-@pytest.fixture
-def shop_sync(alice) -> services.NewApiClient:
-    return services.api_client_create(owner=alice, name="Shop sync")
 
 
 # --- Who may see the page -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import Account, User
 from goals.models import Goal
-from tests.conftest import PASSWORD
+from tests.helpers.api import PASSWORD
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)

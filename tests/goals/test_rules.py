@@ -1,10 +1,18 @@
-"""The goal rules on their own, as every door (API, pages, Django admin) calls them."""
+"""The goal rules on their own, as every door (API, pages, Django admin) calls them.
+
+The bounds are written here as numbers, never imported: moving any bound in goals.models or
+goals.rules by one fails a test below. Each field's bound is tried on both sides, through
+goal_create and through goal_update (the `write` fixture), and goal_check must answer the same.
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import User
+from accounts.models import Account, User
 from goals import rules
 from goals.models import Condition, Goal
 
@@ -12,6 +20,335 @@ CONDITIONS = [
     {"type": "url", "operator": "equals", "value": "https://acme.example/pricing"},
     {"operator": "contains", "value": "checkout"},
 ]
+
+REQUIRED = ["This field is required."]
+
+# One letter of each width in UTF-8: the bounds count characters, not bytes.
+LETTERS = pytest.mark.parametrize(
+    "letter", ["x", "é", "日", "😀"], ids=["ascii", "latin", "cjk", "emoji"]
+)
+BLANKS = pytest.mark.parametrize("blank", ["", " ", "\t\n "], ids=["empty", "space", "whitespace"])
+# Text PostgreSQL cannot store, or that is not valid Unicode at all.
+UNSTORABLE = pytest.mark.parametrize(
+    "unstorable",
+    ["a\x00b", "\x00", "a\ud800b", "\udfff"],
+    ids=["nul", "only-nul", "high-surrogate", "low-surrogate"],
+)
+
+
+def stored() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every goal and condition as the database holds them (updated_at included)."""
+    return (
+        list(Goal.objects.order_by("pk").values()),
+        list(Condition.objects.order_by("pk").values()),
+    )
+
+
+class Writer:
+    """Writes a goal's fields through goal_create (goal None) or goal_update, and checks them
+    with goal_check."""
+
+    def __init__(self, account: Account, actor: User, goal: Goal | None) -> None:
+        self.account, self.actor, self.goal = account, actor, goal
+
+    def _fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return {"name": "Goal", **fields} if self.goal is None else fields
+
+    def __call__(self, **fields: Any) -> Goal:
+        if self.goal is None:
+            return rules.goal_create(account=self.account, actor=self.actor, **self._fields(fields))
+        return rules.goal_update(goal=self.goal, actor=self.actor, **fields)
+
+    def check(self, **fields: Any) -> None:
+        rules.goal_check(account=self.account, goal=self.goal, **self._fields(fields))
+
+    def accepts(self, **fields: Any) -> Goal:
+        """Write the fields, which must be valid; return the goal as stored."""
+        self.check(**fields)
+        return Goal.objects.get(pk=self(**fields).pk)
+
+    def refuses(self, key: str, **fields: Any) -> list[str]:
+        """Write the fields, which must be refused for `key` alone, storing nothing."""
+        with pytest.raises(ValidationError) as checked:
+            self.check(**fields)
+        before = stored()
+        with pytest.raises(ValidationError) as error:
+            self(**fields)
+        assert list(error.value.message_dict) == [key]
+        assert checked.value.message_dict == error.value.message_dict
+        assert stored() == before
+        return error.value.message_dict[key]
+
+
+@pytest.fixture(params=["create", "update"])
+def write(
+    request: pytest.FixtureRequest, acme: Account, alice: User, make_goal: Callable
+) -> Writer:
+    goal = None
+    if request.param == "update":
+        goal = make_goal(
+            acme,
+            name="Existing",
+            description="Kept",
+            attribution_model="last_touch",
+            attribution_period=7,
+            conditions=CONDITIONS,
+        )
+    return Writer(acme, alice, goal)
+
+
+def a_condition(value: Any = "checkout", operator: Any = "contains", **more: Any) -> dict:
+    return {"operator": operator, "value": value, **more}
+
+
+def stored_conditions(goal: Goal) -> list[tuple[str, str, str]]:
+    return list(goal.conditions.values_list("type", "operator", "value"))
+
+
+# Name: required, never blank, at most 255 characters.
+
+
+def test_name_is_required(write):
+    assert write.refuses("name", name=None) == REQUIRED
+
+
+@BLANKS
+def test_blank_name_is_refused(write, blank):
+    write.refuses("name", name=blank)
+
+
+@LETTERS
+def test_name_of_255_characters_is_accepted(write, letter):
+    assert write.accepts(name=letter * 255).name == letter * 255
+
+
+@LETTERS
+def test_name_of_256_characters_is_refused(write, letter):
+    write.refuses("name", name=letter * 256)
+
+
+# Description: may be empty, at most 1,024 characters.
+
+
+def test_empty_description_is_accepted(write):
+    assert write.accepts(description="").description == ""
+
+
+@LETTERS
+def test_description_of_1024_characters_is_accepted(write, letter):
+    assert write.accepts(description=letter * 1024).description == letter * 1024
+
+
+@LETTERS
+def test_description_of_1025_characters_is_refused(write, letter):
+    write.refuses("description", description=letter * 1025)
+
+
+# Text that cannot be stored, in any text field.
+
+
+@UNSTORABLE
+def test_name_that_cannot_be_stored_is_refused(write, unstorable):
+    write.refuses("name", name=unstorable)
+
+
+@UNSTORABLE
+def test_description_that_cannot_be_stored_is_refused(write, unstorable):
+    write.refuses("description", description=unstorable)
+
+
+@UNSTORABLE
+def test_condition_value_that_cannot_be_stored_is_refused(write, unstorable):
+    write.refuses("conditions[0].value", conditions=[a_condition(unstorable)])
+
+
+# Attribution: one of the two models, 1 to 30 days.
+
+
+@pytest.mark.parametrize("model", ["first_touch", "last_touch"])
+def test_each_attribution_model_is_accepted(write, model):
+    assert write.accepts(attribution_model=model).attribution_model == model
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["First_Touch", "FIRST_TOUCH", "Last_Touch", "first-touch", "last_touch ", "", "linear"],
+)
+def test_any_other_attribution_model_is_refused(write, model):
+    write.refuses("attribution_model", attribution_model=model)
+
+
+@pytest.mark.parametrize("days", [1, 30])
+def test_attribution_period_of_1_or_30_days_is_accepted(write, days):
+    assert write.accepts(attribution_period=days).attribution_period == days
+
+
+@pytest.mark.parametrize("days", [0, 31, -1])
+def test_attribution_period_of_0_or_31_days_is_refused(write, days):
+    write.refuses("attribution_period", attribution_period=days)
+
+
+# Conditions: at most 20; each an url condition that equals or contains a value.
+
+
+def test_20_conditions_are_accepted(write):
+    conditions = [a_condition(f"page-{n}") for n in range(20)]
+
+    goal = write.accepts(conditions=conditions)
+
+    assert stored_conditions(goal) == [("url", "contains", f"page-{n}") for n in range(20)]
+
+
+def test_21_conditions_are_refused(write):
+    write.refuses("conditions", conditions=[a_condition(f"page-{n}") for n in range(21)])
+
+
+@LETTERS
+def test_condition_value_of_2048_characters_is_accepted(write, letter):
+    goal = write.accepts(conditions=[a_condition(letter * 2048)])
+
+    assert stored_conditions(goal) == [("url", "contains", letter * 2048)]
+
+
+@LETTERS
+def test_condition_value_of_2049_characters_is_refused(write, letter):
+    write.refuses("conditions[0].value", conditions=[a_condition(letter * 2049)])
+
+
+def test_equals_value_of_2048_characters_is_accepted_and_2049_refused(write):
+    url = "https://acme.example/"
+    write.refuses("conditions[0].value", conditions=[a_condition(url.ljust(2049, "x"), "equals")])
+
+    goal = write.accepts(conditions=[a_condition(url.ljust(2048, "x"), "equals")])
+
+    assert stored_conditions(goal) == [("url", "equals", url.ljust(2048, "x"))]
+
+
+@BLANKS
+@pytest.mark.parametrize("operator", ["contains", "equals"])
+def test_blank_condition_value_is_refused(write, blank, operator):
+    write.refuses("conditions[0].value", conditions=[a_condition(blank, operator)])
+
+
+@pytest.mark.parametrize("field", ["value", "operator"])
+def test_condition_value_and_operator_are_required(write, field):
+    condition = a_condition(**{field: None})
+    assert write.refuses(f"conditions[0].{field}", conditions=[condition]) == REQUIRED
+
+
+@pytest.mark.parametrize(
+    ("operator", "value"), [("equals", "https://acme.example/"), ("contains", "checkout")]
+)
+def test_each_operator_is_accepted(write, operator, value):
+    goal = write.accepts(conditions=[a_condition(value, operator)])
+
+    assert stored_conditions(goal) == [("url", operator, value)]
+
+
+@pytest.mark.parametrize(
+    "operator", ["EQUALS", "Contains", "contain", "starts_with", "not_equals", "", " equals"]
+)
+def test_any_other_operator_is_refused(write, operator):
+    write.refuses("conditions[0].operator", conditions=[a_condition(operator=operator)])
+
+
+@pytest.mark.parametrize("given", [{"type": "url"}, {}], ids=["given", "missing"])
+def test_condition_type_url_is_accepted_and_the_default(write, given):
+    goal = write.accepts(conditions=[a_condition(**given)])
+
+    assert stored_conditions(goal) == [("url", "contains", "checkout")]
+
+
+@pytest.mark.parametrize("condition_type", ["URL", "Url", "page", "event", ""])
+def test_any_other_condition_type_is_refused(write, condition_type):
+    write.refuses("conditions[0].type", conditions=[a_condition(type=condition_type)])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://x.example/",
+        "https://x.example/",
+        "HTTPS://x.example/",
+        "Http://x.example/",
+        "hTtPs://x.example/pricing?plan=pro",
+    ],
+)
+def test_equals_value_starting_with_http_or_https_in_any_case_is_accepted(write, value):
+    goal = write.accepts(conditions=[a_condition(value, "equals")])
+
+    assert stored_conditions(goal) == [("url", "equals", value)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ftp://x.example/",
+        "/pricing",
+        "x.example/pricing",
+        "http:/x.example/",
+        "https:x.example",
+        "httpx://x.example/",
+        "://x.example/",
+        " https://x.example/",
+    ],
+)
+def test_equals_value_that_is_not_an_http_url_is_refused(write, value):
+    write.refuses("conditions[0].value", conditions=[a_condition(value, "equals")])
+
+
+@pytest.mark.parametrize("value", ["/pricing", "ftp://x.example/", "pricing", "HTTPS://"])
+def test_contains_value_need_not_be_a_url(write, value):
+    goal = write.accepts(conditions=[a_condition(value, "contains")])
+
+    assert stored_conditions(goal) == [("url", "contains", value)]
+
+
+def test_an_error_names_the_condition_it_is_about(write):
+    conditions = [a_condition(f"page-{n}") for n in range(5)]
+    conditions[3] = a_condition("x" * 2049)
+
+    write.refuses("conditions[3].value", conditions=conditions)
+
+
+def test_a_goal_created_with_only_a_name_has_the_documented_defaults(acme, alice):
+    goal = rules.goal_create(account=acme, actor=alice, name="Pricing")
+
+    goal.refresh_from_db()
+    assert (
+        goal.description,
+        goal.enabled,
+        goal.attribution_model,
+        goal.attribution_period,
+        goal.conditions.count(),
+    ) == ("", True, "first_touch", 30, 0)
+
+
+def test_every_invalid_field_is_reported_at_once(acme, alice):
+    with pytest.raises(ValidationError) as error:
+        rules.goal_create(
+            account=acme,
+            actor=alice,
+            name=" ",
+            description="d" * 1025,
+            attribution_model="middle_touch",
+            attribution_period=0,
+            conditions=[{"type": "page", "operator": "is", "value": "\x00"}],
+        )
+
+    assert set(error.value.message_dict) == {
+        "name",
+        "description",
+        "attribution_model",
+        "attribution_period",
+        "conditions[0].type",
+        "conditions[0].operator",
+        "conditions[0].value",
+    }
+    assert stored() == ([], [])
+
+
+# Writes beyond the bounds.
 
 
 def test_goal_is_created_with_its_conditions_in_order(acme, alice):
@@ -49,8 +386,9 @@ def test_an_empty_list_removes_every_condition(acme, alice, make_goal):
     assert not Condition.objects.exists()
 
 
-def test_invalid_update_changes_nothing(acme, alice, make_goal):
+def test_invalid_update_changes_not_even_its_valid_fields(acme, alice, make_goal):
     goal = make_goal(acme, name="Kept", conditions=CONDITIONS)
+    before = stored()
 
     with pytest.raises(ValidationError) as error:
         rules.goal_update(
@@ -65,32 +403,38 @@ def test_invalid_update_changes_nothing(acme, alice, make_goal):
             'A URL that must be equal has to start with "http://" or "https://".'
         ]
     }
-    goal.refresh_from_db()
-    assert goal.name == "Kept"
-    assert goal.conditions.count() == 2
+    assert stored() == before
 
 
-def test_every_invalid_field_is_reported_at_once(acme, alice):
-    with pytest.raises(ValidationError) as error:
-        rules.goal_create(
-            account=acme,
-            actor=alice,
-            name=" ",
-            attribution_model="middle_touch",
-            attribution_period=0,
-            conditions=[{"type": "page", "operator": "contains", "value": "x"}],
-        )
-
-    assert set(error.value.message_dict) == {
-        "name",
-        "attribution_model",
-        "attribution_period",
-        "conditions[0].type",
-    }
-    assert not Goal.objects.exists()
+# The active-goal limit: an account may have as many enabled goals as its limit, and no more.
 
 
-def test_sixth_enabled_goal_is_refused(acme, alice, make_goal):
+def add_active_goal(how: str, account: Account, actor: User) -> None:
+    """One more enabled goal: created so, enabled after being created disabled, or only checked."""
+    if how == "create":
+        rules.goal_create(account=account, actor=actor, name="One more")
+    elif how == "enable":
+        spare = rules.goal_create(account=account, actor=actor, name="One more", enabled=False)
+        rules.goal_update(goal=spare, actor=actor, enabled=True)
+    else:
+        rules.goal_check(account=account, name="One more", enabled=True)
+
+
+def set_limit(account: Account, limit: int) -> None:
+    account.active_goal_limit = limit
+    account.save()
+
+
+def active_goals() -> int:
+    return Goal.objects.filter(enabled=True).count()
+
+
+WAYS = pytest.mark.parametrize("how", ["create", "enable", "check"])
+LIMITS = pytest.mark.parametrize("limit", [1, 2, 5])
+
+
+def test_a_new_account_may_have_5_active_goals(acme, alice, make_goal):
+    assert acme.active_goal_limit == 5
     for n in range(5):
         make_goal(acme, name=f"Goal {n}")
 
@@ -101,8 +445,83 @@ def test_sixth_enabled_goal_is_refused(acme, alice, make_goal):
     assert Goal.objects.count() == 5
 
 
-def test_enabling_past_the_limit_is_refused_and_disabling_is_not(acme, alice, make_goal):
-    active = [make_goal(acme, name=f"Goal {n}") for n in range(5)]
+@WAYS
+@LIMITS
+def test_the_last_active_goal_the_limit_allows_is_accepted(acme, alice, make_goal, how, limit):
+    set_limit(acme, limit)
+    for n in range(limit - 1):
+        make_goal(acme, name=f"Goal {n}")
+
+    add_active_goal(how, acme, alice)
+
+    assert active_goals() == (limit if how != "check" else limit - 1)
+
+
+@WAYS
+@LIMITS
+def test_one_active_goal_past_the_limit_is_refused(acme, alice, make_goal, how, limit):
+    set_limit(acme, limit)
+    for n in range(limit):
+        make_goal(acme, name=f"Goal {n}")
+
+    with pytest.raises(rules.GoalLimitExceeded) as error:
+        add_active_goal(how, acme, alice)
+
+    assert error.value.limit == limit
+    assert active_goals() == limit
+    assert Goal.objects.count() == (limit + 1 if how == "enable" else limit)
+
+
+@WAYS
+def test_raising_the_limit_by_one_lets_the_refused_goal_in(acme, alice, make_goal, how):
+    set_limit(acme, 2)
+    for n in range(2):
+        make_goal(acme, name=f"Goal {n}")
+    with pytest.raises(rules.GoalLimitExceeded):
+        add_active_goal(how, acme, alice)
+
+    set_limit(acme, 3)
+
+    add_active_goal(how, acme, alice)
+
+
+@WAYS
+def test_lowering_the_limit_by_one_refuses_the_goal_it_let_in(acme, alice, make_goal, how):
+    set_limit(acme, 3)
+    for n in range(2):
+        make_goal(acme, name=f"Goal {n}")
+
+    set_limit(acme, 2)
+
+    with pytest.raises(rules.GoalLimitExceeded):
+        add_active_goal(how, acme, alice)
+
+
+def test_a_disabled_goal_past_the_limit_is_allowed(acme, alice, make_goal):
+    set_limit(acme, 2)
+    for n in range(2):
+        make_goal(acme, name=f"Goal {n}")
+
+    spare = rules.goal_create(account=acme, actor=alice, name="Spare", enabled=False)
+    rules.goal_update(goal=spare, actor=alice, name="Renamed spare", attribution_period=1)
+    rules.goal_check(account=acme, goal=spare, name="Renamed again", enabled=False)
+
+    assert (Goal.objects.count(), active_goals()) == (3, 2)
+
+
+def test_an_active_goal_at_the_limit_may_be_saved_enabled_again(acme, alice, make_goal):
+    set_limit(acme, 2)
+    goals = [make_goal(acme, name=f"Goal {n}") for n in range(2)]
+
+    rules.goal_check(account=acme, goal=goals[0], enabled=True)
+    rules.goal_update(goal=goals[0], actor=alice, name="Renamed", enabled=True)
+
+    assert active_goals() == 2
+
+
+def test_disabling_a_goal_at_the_limit_makes_room_to_enable_another(acme, alice, make_goal):
+    set_limit(acme, 2)
+    active = [make_goal(acme, name=f"Goal {n}") for n in range(2)]
     spare = make_goal(acme, name="Spare", enabled=False)
 
     with pytest.raises(rules.GoalLimitExceeded):
@@ -110,7 +529,36 @@ def test_enabling_past_the_limit_is_refused_and_disabling_is_not(acme, alice, ma
     rules.goal_set_enabled(goal=active[0], actor=alice, enabled=False)
     rules.goal_set_enabled(goal=spare, actor=alice, enabled=True)
 
-    assert Goal.objects.filter(enabled=True).count() == 5
+    assert set(Goal.objects.filter(enabled=True).values_list("name", flat=True)) == {
+        "Goal 1",
+        "Spare",
+    }
+
+
+def test_a_truthy_enabled_that_is_not_a_bool_still_meets_the_limit(acme, alice, make_goal):
+    set_limit(acme, 1)
+    make_goal(acme, name="Active")
+    spare = make_goal(acme, name="Spare", enabled=False)
+
+    with pytest.raises(rules.GoalLimitExceeded):
+        rules.goal_set_enabled(goal=spare, actor=alice, enabled=1)
+    with pytest.raises(rules.GoalLimitExceeded):
+        rules.goal_check(account=acme, goal=spare, enabled=1)
+
+    assert active_goals() == 1
+
+
+def test_the_limit_counts_only_the_accounts_own_goals(acme, alice, bluebird, bob, make_goal):
+    set_limit(acme, 1)
+    set_limit(bluebird, 1)
+    make_goal(bluebird, name="Bluebird's")
+
+    rules.goal_create(account=acme, actor=alice, name="Acme's")
+
+    assert active_goals() == 2
+
+
+# Who may write.
 
 
 def test_agent_may_not_write_goals(acme, arthur, make_goal, alice):
@@ -134,6 +582,8 @@ def test_administrator_of_another_account_may_not_write_its_goals(acme, alice, b
     with pytest.raises(PermissionDenied):
         rules.goal_create(account=acme, actor=bob, name="Planted")
 
+    assert list(Goal.objects.values_list("name", flat=True)) == ["Pricing page"]
+
 
 def test_operator_may_manage_any_account_goals(acme, alice, make_goal):
     operator = User.objects.create_superuser("ops@goals.example", "operator-password-1")
@@ -145,6 +595,9 @@ def test_operator_may_manage_any_account_goals(acme, alice, make_goal):
     assert goal.name == "Fixed by operator"
 
 
+# The database repeats the rules, whatever writes to it.
+
+
 def test_database_refuses_an_equals_condition_that_is_not_a_url(acme, alice, make_goal):
     goal = make_goal(acme)
 
@@ -152,9 +605,10 @@ def test_database_refuses_an_equals_condition_that_is_not_a_url(acme, alice, mak
         Condition.objects.create(goal=goal, position=0, operator="equals", value="cart")
 
 
-def test_database_refuses_an_attribution_period_out_of_range(acme, alice, make_goal):
+@pytest.mark.parametrize("days", [0, 31])
+def test_database_refuses_an_attribution_period_out_of_range(acme, alice, make_goal, days):
     goal = make_goal(acme)
-    goal.attribution_period = 31
+    goal.attribution_period = days
 
     with pytest.raises(IntegrityError), transaction.atomic():
         goal.save()
@@ -165,17 +619,3 @@ def test_database_refuses_two_conditions_at_one_position(acme, alice, make_goal)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Condition.objects.create(goal=goal, position=1, operator="contains", value="again")
-
-
-def test_a_truthy_enabled_that_is_not_a_bool_still_meets_the_limit(acme, alice, make_goal):
-    acme.active_goal_limit = 1
-    acme.save()
-    make_goal(acme, name="Active")
-    spare = make_goal(acme, name="Spare", enabled=False)
-
-    with pytest.raises(rules.GoalLimitExceeded):
-        rules.goal_set_enabled(goal=spare, actor=alice, enabled=1)
-    with pytest.raises(rules.GoalLimitExceeded):
-        rules.goal_check(account=acme, goal=spare, enabled=1)
-
-    assert Goal.objects.filter(enabled=True).count() == 1

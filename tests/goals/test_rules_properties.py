@@ -41,7 +41,7 @@ from goals.models import (
     Condition,
     Goal,
 )
-from tests.conftest import PASSWORD, Api
+from tests.helpers.api import PASSWORD, Api
 
 # The example database would write a .hypothesis folder into the checkout; each run explores
 # afresh instead, and a failure prints the steps that reproduce it.

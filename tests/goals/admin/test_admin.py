@@ -19,7 +19,7 @@ from django.utils.html import escape
 from accounts.models import Account, User
 from goals import rules
 from goals.models import Condition, Goal
-from tests.conftest import PASSWORD
+from tests.helpers.api import PASSWORD
 
 GOALS = "/admin/goals/goal/"
 ADD_GOAL = f"{GOALS}add/"

@@ -20,7 +20,7 @@ from zenpy.lib.exception import APIException
 
 from accounts.models import User
 from goals.models import Goal
-from tests.conftest import PASSWORD
+from tests.helpers.api import PASSWORD
 
 # The server's threads and the test's thread see each other's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import assert_matches_schema
+from tests.helpers.api import assert_matches_schema
 
 
 def test_schema_generates_and_validates_without_warnings(tmp_path):

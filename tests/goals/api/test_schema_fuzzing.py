@@ -39,8 +39,8 @@ from accounts.services import api_client_create
 from goals.api.throttling import ApiRateThrottle
 from goals.models import Goal
 from goals_admin.wsgi import application
-from tests.conftest import PASSWORD
-from tests.goals.api.test_tokens import token_of
+from tests.helpers.api import PASSWORD
+from tests.helpers.tokens import token_of
 
 
 def generated_schema() -> dict:

@@ -4,8 +4,6 @@ Cast (tests/conftest.py): Alice administers Acme, where Arthur is an agent; Bob 
 Bluebird. Alice's API client acts as Alice, within Acme, as long as she may.
 """
 
-import base64
-import hashlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,61 +23,25 @@ from zenpy.lib.exception import APIException
 from accounts import services
 from accounts.models import User
 from goals.models import Goal
-from tests.conftest import Api
+from tests.helpers.api import Api
+from tests.helpers.tokens import (
+    INVALID_TOKEN,
+    NOT_AN_ADMINISTRATOR,
+    TOKEN_URL,
+    basic,
+    bearer_api,
+    request_token,
+    stored_token,
+    token_of,
+)
 
-TOKEN_URL = "/oauth2/token"
-INVALID_TOKEN = "The bearer token is not valid: it is unknown, expired or revoked."
 SCOPE_REFUSED = (
     'This token\'s scope does not allow it: reading needs "read", changing needs "write".'
 )
-NOT_AN_ADMINISTRATOR = "Only administrators of the account may manage its goals."
 TIMEOUT = 30
 
 CART = {"type": "url", "operator": "contains", "value": "cart"}
 CHECKOUT = {"type": "url", "operator": "equals", "value": "https://shop.example/checkout"}
-
-
-# --- Getting a token, as a program would ----------------------------------------------------
-
-
-def basic(user_id: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{user_id}:{secret}".encode()).decode()
-
-
-def request_token(
-    client_id: str, secret: str, scope: str | None = "read write", http: Client | None = None
-) -> Any:
-    """POST /oauth2/token with the client's id and secret by HTTP Basic."""
-    data = {"grant_type": "client_credentials"}
-    if scope is not None:
-        data["scope"] = scope
-    return (http or Client()).post(
-        TOKEN_URL, data, headers={"Authorization": basic(client_id, secret)}
-    )
-
-
-def token_of(new_client: services.NewApiClient, scope: str | None = "read write") -> str:
-    response = request_token(new_client.application.client_id, new_client.secret, scope)
-    assert response.status_code == 200, response.content
-    return response.json()["access_token"]
-
-
-def stored_token(token: str) -> AccessToken:
-    """The stored token: only a SHA-256 checksum of it is kept (RFC 9700)."""
-    return AccessToken.objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest())
-
-
-def bearer_api(schema: dict, token: str) -> Api:
-    """The schema-checking API client of tests/conftest.py, signed in with a bearer token."""
-    api = Api(schema)
-    api.headers = {"Authorization": f"Bearer {token}"}
-    return api
-
-
-@pytest.fixture
-def shop_sync(alice: User) -> services.NewApiClient:
-    """Alice's API client, as the dashboard page makes it."""
-    return services.api_client_create(owner=alice, name="Shop sync")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from goals.models import Condition, Goal
-from tests.conftest import Api
+from tests.helpers.api import Api
 
 GOALS = "/api/v2/goals"
 NOTHING_SAVED = "Nothing was saved: correct the fields listed in details."
