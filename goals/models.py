@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from accounts.models import Account
 
@@ -69,6 +70,12 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @cached_property
+    def conditions_in_order(self) -> list["Condition"]:
+        """The goal's conditions by position. A write of goals.rules sets them as it stored them,
+        so that showing the goal it wrote costs no query."""
+        return list(self.conditions.all())
 
     @property
     def attribution_in_words(self) -> str:

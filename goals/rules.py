@@ -207,7 +207,7 @@ def _ensure_room_for_active_goal(account: Account) -> None:
 
 
 def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:
-    Condition.objects.bulk_create(
+    goal.conditions_in_order = Condition.objects.bulk_create(
         Condition(goal=goal, position=position, **condition)
         for position, condition in enumerate(conditions)
     )

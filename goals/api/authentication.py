@@ -21,6 +21,7 @@ from oauth2_provider.models import AccessToken
 from rest_framework import authentication, exceptions
 
 from accounts.models import User
+from accounts.selectors import user_with_account
 
 REMEMBERED_SECONDS = 300
 # A token's last use (the API clients page shows it) is written at most this often.
@@ -82,7 +83,7 @@ def remembered_user(remembered: dict | None, login: str, proof: str) -> User | N
     as it is now: active, the same login, the same password hash."""
     if remembered is None or not constant_time_compare(remembered["proof"], proof):
         return None
-    user = User.objects.select_related("account").filter(pk=remembered["user"]).first()
+    user = user_with_account(remembered["user"])
     if (
         user is None
         or not user.is_active
@@ -113,7 +114,7 @@ class BearerAuthentication(OAuth2Authentication):
             )
         token = found[1]
         owner_id = token.user_id or (token.application.user_id if token.application else None)
-        user = User.objects.select_related("account").filter(pk=owner_id).first()
+        user = user_with_account(owner_id)
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The user behind this token is deactivated.")
         record_use(token)

@@ -13,9 +13,7 @@ from goals.models import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     AttributionModel,
-    Condition,
     ConditionType,
-    Goal,
     Operator,
 )
 
@@ -23,35 +21,33 @@ from goals.models import (
 FLATTENED_CONDITIONS = "settings.conditions"
 
 
-class ConditionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Condition
-        fields = ["type", "operator", "value"]
-        read_only_fields = fields
+# Plain serializers, not ModelSerializers: these shape every answer, and a ModelSerializer works
+# its fields out from the model each time it is made, which cost more than the rest of a write.
+class ConditionSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(ConditionType.choices, read_only=True)
+    operator = serializers.ChoiceField(Operator.choices, read_only=True)
+    value = serializers.CharField(read_only=True)
 
 
 class SettingsSerializer(serializers.Serializer):
-    conditions = ConditionSerializer(many=True)
+    conditions = ConditionSerializer(many=True, read_only=True, source="conditions_in_order")
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(serializers.Serializer):
     """A goal as the API shows it."""
 
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True, max_length=NAME_MAX_LENGTH)
+    description = serializers.CharField(read_only=True, max_length=DESCRIPTION_MAX_LENGTH)
     enabled = JsonFlag(read_only=True)
+    attribution_model = serializers.ChoiceField(AttributionModel.choices, read_only=True)
+    attribution_period = serializers.IntegerField(
+        read_only=True,
+        min_value=ATTRIBUTION_PERIOD_MIN,
+        max_value=ATTRIBUTION_PERIOD_MAX,
+        help_text="Days, from 1 to 30.",
+    )
     settings = SettingsSerializer(source="*", read_only=True)
-
-    class Meta:
-        model = Goal
-        fields = [
-            "id",
-            "name",
-            "description",
-            "enabled",
-            "attribution_model",
-            "attribution_period",
-            "settings",
-        ]
-        read_only_fields = fields
 
 
 class ConditionInputSerializer(serializers.Serializer):
