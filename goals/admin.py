@@ -65,7 +65,20 @@ class ConditionInlineFormSet(BaseInlineFormSet):
             raise ValidationError(error.message_dict["conditions"]) from error
 
 
-class ConditionInline(admin.TabularInline):
+class RulesSayWhoManagesGoals:
+    """Who may see and change goals here is goals.rules' to say (operators: every account's), not
+    Django's per-model permissions; the admin site itself lets in only active operators."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return True
+
+    def has_view_permission(self, request: HttpRequest, obj: Goal | None = None) -> bool:
+        return obj is None or rules.may_manage_goals(request.user, obj.account)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+
+class ConditionInline(RulesSayWhoManagesGoals, admin.TabularInline):
     model = Condition
     form = ConditionAdminForm
     formset = ConditionInlineFormSet
@@ -99,7 +112,7 @@ class GoalAdminForm(ModelForm):
 
 
 @admin.register(Goal)
-class GoalAdmin(admin.ModelAdmin):
+class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
     form = GoalAdminForm
     inlines = [ConditionInline]
     list_display = ["name", "account", "enabled", "attribution_model", "attribution_period"]
