@@ -496,15 +496,6 @@ def test_twenty_one_conditions_are_refused(admin_client: Client, acme: Account) 
     assert snapshot() == ([], [])
 
 
-def test_twenty_conditions_are_accepted(admin_client: Client, acme: Account) -> None:
-    rows = [{"operator": "contains", "value": f"page-{n}"} for n in range(20)]
-
-    response = add_goal(admin_client, acme, rows)
-
-    assert_answered(response, 302)
-    assert len(stored_conditions(Goal.objects.get())) == 20
-
-
 def test_two_new_conditions_at_the_same_position_are_refused(
     admin_client: Client, acme: Account
 ) -> None:

@@ -1,4 +1,8 @@
-"""The validation matrix of POST /api/v2/goals and PUT/PATCH /api/v2/goals/{id}, field by field.
+"""How POST /api/v2/goals and PUT/PATCH /api/v2/goals/{id} parse a body and answer its errors.
+
+The API's own parsing (JSON, JSON types) is tried in full here. The rules' bounds are tried in
+tests/goals/test_rules.py; here, each way a rules' error reaches the answer (a goal's field, a
+condition's field under either spelling, the list of conditions, several errors at once) once.
 
 Every refusal is a 400 whose exact body is asserted, and leaves the stored goals and conditions
 exactly as they were: a refused create stores nothing, a refused update changes nothing.
@@ -261,8 +265,6 @@ def test_name_is_required_on_create(alice_api, checkout, raw):
 @pytest.mark.parametrize(
     ("name", "messages"),
     [
-        pytest.param("", BLANK, id="empty"),
-        pytest.param("   ", BLANK, id="spaces"),
         pytest.param("\t\n\u00a0", BLANK, id="whitespace"),
         pytest.param(123, NOT_A_STRING, id="number"),
         pytest.param(True, NOT_A_STRING, id="boolean"),
@@ -272,9 +274,7 @@ def test_name_is_required_on_create(alice_api, checkout, raw):
         pytest.param({}, NOT_A_STRING, id="object"),
         pytest.param("x" * 256, too_long(256, 255), id="256-characters"),
         pytest.param("\u0000", NUL, id="nul"),
-        pytest.param("Check\u0000out", NUL, id="nul-inside"),
         pytest.param(" " * 256, BLANK + too_long(256, 255), id="blank-and-too-long"),
-        pytest.param("\u0000" * 256, NUL + too_long(256, 255), id="nul-and-too-long"),
     ],
 )
 def test_invalid_name_is_refused(door, name, messages):
@@ -296,10 +296,8 @@ def test_name_with_an_unpaired_surrogate_is_refused(door, raw):
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param("x" * 255, id="255-characters"),
         # Sent as JSON escapes, each emoji a surrogate pair: one character, not two.
         pytest.param("😀" * 255, id="255-emoji"),
-        pytest.param("C", id="one-character"),
         pytest.param(" Thanks page ", id="spaces-around"),
     ],
 )
@@ -321,9 +319,6 @@ def test_name_up_to_255_characters_is_accepted(door, name):
         pytest.param(None, NOT_NULL, id="null"),
         pytest.param([], NOT_A_STRING, id="array"),
         pytest.param({"text": "Paid"}, NOT_A_STRING, id="object"),
-        pytest.param("x" * 1025, too_long(1025, 1024), id="1025-characters"),
-        pytest.param("\u0000", NUL, id="nul"),
-        pytest.param("Paid\u0000orders", NUL, id="nul-inside"),
     ],
 )
 def test_invalid_description_is_refused(door, description, messages):
@@ -332,21 +327,13 @@ def test_invalid_description_is_refused(door, description, messages):
     door.assert_refused(body, invalid({"description": messages}))
 
 
-def test_description_with_an_unpaired_surrogate_is_refused(door):
-    raw = r'{"name": "Thanks page", "description": "Paid \udfff"}'
-
-    door.assert_refused(None, invalid({"description": SURROGATE}), raw=raw)
-
-
 @pytest.mark.parametrize(
     "description",
     [
-        pytest.param("x" * 1024, id="1024-characters"),
-        pytest.param("", id="empty"),
         pytest.param("   ", id="spaces"),
     ],
 )
-def test_description_up_to_1024_characters_and_blank_is_accepted(door, description):
+def test_description_of_spaces_is_accepted_as_sent(door, description):
     shown = door.assert_accepted({"name": "Thanks page", "description": description})
 
     assert shown["description"] == description
@@ -391,30 +378,11 @@ def test_enabled_refuses_anything_but_0_1_true_and_false(door, enabled, messages
 # attribution_model ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["first_touch", "last_touch"])
-def test_attribution_model_accepts_first_touch_and_last_touch(door, model):
-    shown = door.assert_accepted({"name": "Thanks page", "attribution_model": model})
-
-    assert shown["attribution_model"] == model
-
-
 @pytest.mark.parametrize(
     ("model", "messages"),
     [
         pytest.param(
             "linear", not_a_choice("linear", "first_touch", "last_touch"), id="other-model"
-        ),
-        pytest.param(
-            "First_Touch", not_a_choice("First_Touch", "first_touch", "last_touch"), id="case"
-        ),
-        pytest.param(
-            " first_touch", not_a_choice(" first_touch", "first_touch", "last_touch"), id="space"
-        ),
-        pytest.param("", not_a_choice("", "first_touch", "last_touch"), id="empty"),
-        pytest.param(
-            "first_touch\u0000",
-            not_a_choice("first_touch\u0000", "first_touch", "last_touch"),
-            id="nul",
         ),
         pytest.param(
             "x" * 300, not_a_choice("x" * 50, "first_touch", "last_touch"), id="long-is-cut"
@@ -441,19 +409,9 @@ def test_attribution_model_with_an_unpaired_surrogate_is_refused_and_shown_repla
 # attribution_period --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("period", [1, 15, 30])
-def test_attribution_period_from_1_to_30_is_accepted(door, period):
-    shown = door.assert_accepted({"name": "Thanks page", "attribution_period": period})
-
-    assert shown["attribution_period"] == period
-
-
 @pytest.mark.parametrize(
     ("period", "messages"),
     [
-        pytest.param(0, out_of_range(0), id="0"),
-        pytest.param(31, out_of_range(31), id="31"),
-        pytest.param(-5, out_of_range(-5), id="-5"),
         pytest.param(10**18, out_of_range(10**18), id="10**18"),
         pytest.param("15", NOT_AN_INTEGER, id="string"),
         pytest.param(15.5, NOT_AN_INTEGER, id="15.5"),
@@ -576,72 +534,11 @@ def test_a_condition_that_is_not_an_object_is_refused_under_its_index(door, spel
 
 CONDITION_ERRORS = [
     pytest.param({}, {"operator": REQUIRED, "value": REQUIRED}, id="empty"),
-    pytest.param({"value": "cart"}, {"operator": REQUIRED}, id="no-operator"),
-    pytest.param({"operator": "contains"}, {"value": REQUIRED}, id="no-value"),
-    pytest.param(
-        {"type": "page", "operator": "contains", "value": "cart"},
-        {"type": not_a_choice("page", "url")},
-        id="type-page",
-    ),
-    pytest.param(
-        {"type": "URL", "operator": "contains", "value": "cart"},
-        {"type": not_a_choice("URL", "url")},
-        id="type-uppercase",
-    ),
-    pytest.param(
-        {"type": "", "operator": "contains", "value": "cart"},
-        {"type": not_a_choice("", "url")},
-        id="type-empty",
-    ),
-    pytest.param(
-        {"operator": "is", "value": "cart"},
-        {"operator": not_a_choice("is", "equals", "contains")},
-        id="operator-is",
-    ),
-    pytest.param(
-        {"operator": "EQUALS", "value": "http://cart.example/"},
-        {"operator": not_a_choice("EQUALS", "equals", "contains")},
-        id="operator-uppercase",
-    ),
-    pytest.param(
-        {"operator": "starts_with", "value": "cart"},
-        {"operator": not_a_choice("starts_with", "equals", "contains")},
-        id="operator-starts-with",
-    ),
     pytest.param(
         {"operator": "equals", "value": "cart.example/thanks"},
         {"value": NOT_A_URL},
         id="equals-without-scheme",
     ),
-    pytest.param(
-        {"operator": "equals", "value": "ftp://cart.example/"},
-        {"value": NOT_A_URL},
-        id="equals-ftp",
-    ),
-    pytest.param(
-        {"operator": "equals", "value": "http:/cart.example/"},
-        {"value": NOT_A_URL},
-        id="equals-one-slash",
-    ),
-    pytest.param(
-        {"operator": "equals", "value": " http://cart.example/"},
-        {"value": NOT_A_URL},
-        id="equals-leading-space",
-    ),
-    pytest.param({"operator": "contains", "value": ""}, {"value": BLANK}, id="blank"),
-    pytest.param({"operator": "contains", "value": "  \t"}, {"value": BLANK}, id="whitespace"),
-    pytest.param({"operator": "equals", "value": ""}, {"value": BLANK}, id="equals-blank"),
-    pytest.param(
-        {"operator": "contains", "value": "x" * 2049},
-        {"value": too_long(2049, 2048)},
-        id="2049-characters",
-    ),
-    pytest.param(
-        {"operator": "equals", "value": "http://" + "x" * 2042},
-        {"value": too_long(2049, 2048)},
-        id="equals-2049-characters",
-    ),
-    pytest.param({"operator": "contains", "value": "ca\u0000rt"}, {"value": NUL}, id="nul"),
     pytest.param(
         {"type": "page", "operator": "is", "value": ""},
         {
@@ -709,33 +606,10 @@ def test_condition_type_errors_are_keyed_by_index_like_value_errors(door, spell)
 
 
 @pytest.mark.parametrize(
-    "raw_condition",
-    [
-        pytest.param(r'{"operator": "contains", "value": "\ud800"}', id="alone"),
-        pytest.param(r'{"operator": "equals", "value": "http://cart.example/\udc00"}', id="url"),
-    ],
-)
-def test_condition_value_with_an_unpaired_surrogate_is_refused(door, raw_condition):
-    raw = '{"name": "Thanks page", "settings": {"conditions": [' + raw_condition + "]}}"
-
-    door.assert_refused(None, invalid({"settings.conditions[0].value": SURROGATE}), raw=raw)
-
-
-@pytest.mark.parametrize(
     "condition",
     [
-        pytest.param({"operator": "equals", "value": "http://cart.example/"}, id="http"),
         pytest.param({"operator": "equals", "value": "https://cart.example/"}, id="https"),
-        pytest.param({"operator": "equals", "value": "HTTPS://CART.EXAMPLE/"}, id="HTTPS"),
-        pytest.param({"operator": "equals", "value": "Http://cart.example/"}, id="Http"),
         pytest.param({"operator": "contains", "value": "cart"}, id="contains"),
-        pytest.param({"operator": "contains", "value": "ftp://"}, id="contains-any-text"),
-        pytest.param({"operator": "contains", "value": "x" * 2048}, id="2048-characters"),
-        pytest.param({"operator": "contains", "value": "é" * 2048}, id="2048-accented"),
-        pytest.param(
-            {"operator": "equals", "value": "https://" + "x" * 2040}, id="equals-2048-characters"
-        ),
-        pytest.param({"type": "url", "operator": "contains", "value": "cart"}, id="type-url"),
     ],
 )
 def test_valid_condition_is_stored_as_sent(door, spell, condition):
@@ -747,15 +621,6 @@ def test_valid_condition_is_stored_as_sent(door, spell, condition):
         condition["operator"],
         condition["value"],
     )
-
-
-def test_twenty_conditions_are_accepted(door, spell):
-    conditions = [{**CONTAINS_CART, "value": f"cart-{index}"} for index in range(20)]
-
-    shown = door.assert_accepted({"name": "Thanks page", **spell(conditions)})
-
-    assert shown["settings"]["conditions"] == conditions
-    assert Condition.objects.filter(goal_id=shown["id"]).count() == 20
 
 
 def test_twenty_one_conditions_are_refused(door, spell):
@@ -913,20 +778,7 @@ VALID_CHANGES = {
     [
         pytest.param({"name": ""}, {"name": BLANK}, id="name-blank"),
         pytest.param({"name": 5}, {"name": NOT_A_STRING}, id="name-type"),
-        pytest.param(
-            {"description": "x" * 1025}, {"description": too_long(1025, 1024)}, id="description"
-        ),
         pytest.param({"enabled": "0"}, {"enabled": NOT_A_FLAG}, id="enabled"),
-        pytest.param(
-            {"attribution_model": "linear"},
-            {"attribution_model": not_a_choice("linear", "first_touch", "last_touch")},
-            id="attribution-model",
-        ),
-        pytest.param(
-            {"attribution_period": 31},
-            {"attribution_period": out_of_range(31)},
-            id="attribution-period",
-        ),
         pytest.param(
             {"settings": {"conditions": [CONTAINS_CART, {"operator": "equals", "value": "x"}]}},
             {"settings.conditions[1].value": NOT_A_URL},

@@ -598,17 +598,6 @@ def test_blank_name_is_reported_beside_the_name(alice_client):
     assert not Goal.objects.exists()
 
 
-@pytest.mark.parametrize("period", ["31", "0"])
-def test_attribution_period_out_of_range_is_reported_beside_the_field(alice_client, period):
-    response = alice_client.post("/goals/new/", goal_form(attribution_period=period))
-
-    assert response.status_code == 200
-    assert error_beside(response, "id_attribution_period") == (
-        f"Ensure this value is between 1 and 30 days (it is {period})."
-    )
-    assert not Goal.objects.exists()
-
-
 def test_equals_value_that_is_not_a_url_is_reported_beside_its_row(alice_client):
     response = alice_client.post(
         "/goals/new/",
