@@ -96,6 +96,8 @@ def remembered_user(remembered: dict | None, login: str, proof: str) -> User | N
 
 @receiver(user_locked_out, dispatch_uid="api-forget-sign-in")
 def forget_sign_in(username: str, ip_address: str, **kwargs: Any) -> None:
+    # An accepted race: a lockout while Redis is out of reach forgets nothing, so a sign-in
+    # remembered before (the right password, from that address) may pass for its last minutes.
     cache.delete(sign_in_key(ip_address, username.strip().lower()))
 
 
@@ -123,5 +125,6 @@ class BearerAuthentication(OAuth2Authentication):
 
 def record_use(token: AccessToken) -> None:
     # The token's "updated" time is its last use; the cache spares a busy client a write a request.
-    if cache.add(f"api-token-used:{token.pk}", True, LAST_USED_PRECISION_SECONDS):
+    # False: written within the minute. None: Redis out of reach, so written every time meanwhile.
+    if cache.add(f"api-token-used:{token.pk}", True, LAST_USED_PRECISION_SECONDS) is not False:
         AccessToken.objects.filter(pk=token.pk).update(updated=timezone.now())
