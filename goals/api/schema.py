@@ -23,14 +23,13 @@ ERROR_RESPONSES = {
     for status, description in {
         400: 'Invalid input, or "Goals limit exceeded"; nothing was saved.',
         401: "No valid credentials (HTTP Basic with email and password, or a bearer token).",
-        403: "Not an administrator of the account.",
+        403: "Not an administrator of the account (operators work in the Django admin).",
         404: "No such goal in your account.",
         405: "Method not allowed.",
         413: "The request body is too large (over 256 KiB by default).",
         415: "The body is not JSON.",
         429: "Too many requests (the rate limit) or too many failed sign-ins; see Retry-After.",
         500: "A fault on the server's side; it has been logged.",
-        503: "The shared cache is out of reach for a moment; see Retry-After.",
     }.items()
 }
 
