@@ -41,6 +41,16 @@ def add_rules_errors(form: ModelForm, error: ValidationError) -> None:
 
 
 class ConditionAdminForm(ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The rules store positions from 0; people count from 1, as the dashboard does. A number
+        # entered only orders the conditions (inline_conditions), the rules then store 0, 1, ...
+        if self.instance.pk is not None:
+            self.initial["position"] = self.instance.position + 1
+        position = self.fields["position"]
+        position.widget.attrs["min"] = 1
+        position.help_text = "1 for the first; the conditions keep the order of these numbers."
+
     def clean(self) -> dict[str, Any]:
         # The rules judge the row before the model's constraints would, so their words, beside
         # the field, are what the operator reads; the constraints then skip the fields in error.
@@ -73,7 +83,9 @@ class RulesSayWhoManagesGoals:
         return True
 
     def has_view_permission(self, request: HttpRequest, obj: Goal | None = None) -> bool:
-        return obj is None or rules.may_manage_goals(request.user, obj.account)
+        return obj is None or rules.may_manage_goals(
+            request.user, obj.account, in_django_admin=True
+        )
 
     has_add_permission = has_change_permission = has_delete_permission = has_view_permission
 

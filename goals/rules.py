@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import Account, User
+from goals.matching import url_host
 from goals.models import (
     ATTRIBUTION_PERIOD_MAX,
     ATTRIBUTION_PERIOD_MIN,
@@ -46,10 +47,13 @@ CONDITION_ERROR_KEY = re.compile(r"conditions\[(?P<index>[0-9]+)\]\.(?P<field>\w
 class GoalLimitExceeded(Exception):
     """The write would leave the account with more enabled goals than it may have."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, active: int) -> None:
         self.limit = limit
+        goals = "goal" if active == 1 else "goals"
+        # An operator may have lowered the limit below the goals already enabled.
+        most = "the most it may have" if active == limit else f"more than the {limit} it may have"
         super().__init__(
-            f"The account already has {limit} active goals, the most it may have: "
+            f"The account already has {active} active {goals}, {most}: "
             "disable or delete one of them first, or keep this goal disabled."
         )
 
@@ -61,16 +65,17 @@ def condition_error_field(key: str) -> tuple[int, str] | None:
     return (int(match["index"]), match["field"]) if match else None
 
 
-def may_manage_goals(user: User, account: Account | None) -> bool:
+def may_manage_goals(user: User, account: Account | None, *, in_django_admin: bool = False) -> bool:
     """Whether the user may read and change the account's goals (account None: no account).
 
-    Every door asks this: the API and the dashboard of the user's own account, the Django admin of
-    the goal's. Operators (staff) manage every account's goals; an account's administrators its own.
+    Every door asks this. Through the API and the dashboard, an account's administrators manage
+    its goals; in the Django admin (in_django_admin), operators (staff) manage every account's.
+    An operator is no administrator on the API and the dashboard, whatever their role.
     """
     if account is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff:
-        return True
+    if in_django_admin:
+        return user.is_staff
     return user.role == User.Role.ADMINISTRATOR and user.account_id == account.pk
 
 
@@ -190,7 +195,10 @@ def _goals_write(account_id: int) -> Iterator[None]:
 
 
 def _ensure_may_manage(actor: User, account: Account) -> None:
-    if not may_manage_goals(actor, account):
+    # The rules serve every door, so they let in whoever some door lets in.
+    if not (
+        may_manage_goals(actor, account) or may_manage_goals(actor, account, in_django_admin=True)
+    ):
         raise PermissionDenied("Only administrators of the account may manage its goals.")
 
 
@@ -202,8 +210,9 @@ def _ensure_room_for_active_goal(account: Account) -> None:
     # Writers pass the account locked: its row lock serializes every write that could add an
     # active goal, so two of them cannot both count the same free place (on SQLite, BEGIN
     # IMMEDIATE does the same).
-    if active_goal_count(account) >= account.active_goal_limit:
-        raise GoalLimitExceeded(account.active_goal_limit)
+    active = active_goal_count(account)
+    if active >= account.active_goal_limit:
+        raise GoalLimitExceeded(account.active_goal_limit, active)
 
 
 def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:
@@ -253,6 +262,8 @@ def _validated_conditions(
         condition_type = condition.get("type", ConditionType.URL)
         operator = condition.get("operator")
         value = condition.get("value")
+        if isinstance(value, str):
+            value = condition_value_as_stored(value)
         _check_choice(errors, f"{key}.type", condition_type, ConditionType)
         if operator is None:
             errors[f"{key}.operator"] = ["This field is required."]
@@ -263,13 +274,29 @@ def _validated_conditions(
         elif (
             _check_text(errors, f"{key}.value", value, CONDITION_VALUE_MAX_LENGTH, required=True)
             and operator == Operator.EQUALS
-            and not value.lower().startswith(EQUALS_PREFIXES)
         ):
-            errors[f"{key}.value"] = [
-                'A URL that must be equal has to start with "http://" or "https://".'
-            ]
+            _check_equals_url(errors, f"{key}.value", value)
         cleaned.append({"type": condition_type, "operator": operator, "value": value})
     return cleaned
+
+
+def condition_value_as_stored(value: str) -> str:
+    """A condition's value as the rules judge and store it: without the spaces, tabs and line
+    breaks around it, which a pasted URL brings along and no URL a browser reports has."""
+    return value.strip()
+
+
+def _check_equals_url(errors: dict[str, list[str]], field: str, url: str) -> None:
+    """An equals value is an absolute http(s) URL with a host (RFC 3986, sections 3 and 3.2.2):
+    without one ("https://", "http:///thanks") it could never equal a visited URL."""
+    if not url.lower().startswith(EQUALS_PREFIXES):
+        errors[field] = ['A URL that must be equal has to start with "http://" or "https://".']
+    elif not url_host(url).strip():
+        scheme = url.split(":", 1)[0].lower()
+        errors[field] = [
+            f'The URL has no host: write one after "{scheme}://", '
+            f'as in "{scheme}://shop.example/pricing".'
+        ]
 
 
 def _check_text(

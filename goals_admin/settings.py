@@ -156,7 +156,8 @@ WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 # that is down or slow makes every operation a miss, logged: reads come from the database and
 # writes still succeed.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.25"))
+# A request makes up to five cache operations: a Redis that does not answer costs each this long.
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.1"))
 
 
 def redis_cache(url: str) -> dict:
@@ -314,5 +315,21 @@ LOGGING = {
             "formatter": "plain",
         }
     },
+    "filters": {"no_runserver_request_lines": {"()": "infra.request_log.NoRunserverRequestLines"}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Each record printed once, by the root's handler: Django's own (DEFAULT_LOGGING) would print
+    # the "django" loggers' records a second time, to standard error.
+    "loggers": {
+        "django": {"handlers": [], "level": "NOTSET"},
+        # A 4xx is in the request log already; errors (5xx, with their traceback) still come.
+        "django.request": {"level": "ERROR"},
+        # `make run`: runserver's line for each request would repeat the request log's, with the
+        # query string; its other messages (a broken pipe, HTTPS sent to it) still come.
+        "django.server": {
+            "handlers": [],
+            "level": "NOTSET",
+            "propagate": True,
+            "filters": ["no_runserver_request_lines"],
+        },
+    },
 }

@@ -3,25 +3,40 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider.views import TokenView
 
 from accounts import views as account_views
+from goals import rules
 from goals.api import errors
 
 api_v2 = include("goals.api.urls")
+
+admin.site.site_header = admin.site.site_title = "Goals Admin"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """An operator's home is the Django admin (the dashboard would refuse them); everyone else's
+    is the goals page, which asks them to sign in or says who manages goals."""
+    user = request.user
+    if user.is_active and user.is_staff and not rules.may_manage_goals(user, user.account):
+        return redirect("admin:index")
+    return redirect("goals:list")
+
 
 urlpatterns = [
     # First: the API is asked most, and every pattern before the one that matches costs a try.
     path("api/v2/", api_v2),
     # The newer base of the same API.
     path("api/v2/chat/", api_v2),
-    path("", RedirectView.as_view(pattern_name="goals:list"), name="home"),
+    path("", home, name="home"),
     path("goals/", include("goals.dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", account_views.SignOutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

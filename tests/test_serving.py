@@ -10,8 +10,15 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -221,6 +228,117 @@ def test_logs_go_to_standard_output_in_the_shipped_configuration():
     assert re.search(
         r"INFO goals_admin\.requests GET /accounts/login/ 200 \d+(\.\d+)?ms$", lines[0]
     )
+
+
+# Under `make run` (runserver, DEBUG=1) and `make serve` (gunicorn, DEBUG=0), started for real.
+# JSON answers only: they need no collected static files and no migrated database.
+SERVERS = ("runserver", "gunicorn")
+SERVER_ENVIRONMENT = {
+    "runserver": {"DEBUG": "1"},
+    "gunicorn": {
+        "DEBUG": "0",
+        "SECRET_KEY": DEPLOY_SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+    },
+}
+
+
+def server_command(server: str, port: int) -> list[str]:
+    if server == "runserver":
+        return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    application = "goals_admin.wsgi:application"
+    return [sys.executable, "-m", "gunicorn", application, "--bind", f"127.0.0.1:{port}", "-w1"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@contextmanager
+def running(server: str, folder: Path) -> Iterator[tuple[str, Path]]:
+    """Start the server; answer its address and the file where it prints; stop it after."""
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "REDIS_")) and key not in {"DEBUG", "LOG_LEVEL"}
+    }
+    env.update(
+        SERVER_ENVIRONMENT[server],
+        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
+        PYTHONUNBUFFERED="1",
+    )
+    output = folder / f"{server}.log"
+    with output.open("w") as printed:
+        process = subprocess.Popen(
+            server_command(server, port),
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=printed,
+            stderr=subprocess.STDOUT,
+        )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            try:
+                get_status(f"{address}/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield address, output
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_server_prints_each_request_once_without_its_query_string(server, tmp_path):
+    with running(server, tmp_path) as (address, output):
+        assert get_status(f"{address}/api/v2/goals?token=abc") == 401
+        assert get_status(f"{address}/api/no-such-thing?token=abc") == 404
+    printed = output.read_text()
+
+    about = {
+        path: [line for line in printed.splitlines() if path in line]
+        for path in ("/api/v2/goals", "/api/no-such-thing")
+    }
+    assert {path: len(lines) for path, lines in about.items()} == {
+        "/api/v2/goals": 1,
+        "/api/no-such-thing": 1,
+    }, printed
+    assert re.search(r"INFO goals_admin\.requests GET /api/v2/goals 401 [\d.]+ms$", printed, re.M)
+    assert re.search(r"goals_admin\.requests GET /api/no-such-thing 404 [\d.]+ms$", printed, re.M)
+    assert "token=abc" not in printed
+
+
+def test_the_development_server_keeps_its_other_messages_but_not_its_request_lines(caplog):
+    caplog.set_level(logging.INFO)
+    server = logging.getLogger("django.server")
+
+    server.info('"%s" %s %s', "GET /goals/?token=abc HTTP/1.1", "200", "512")
+    server.error("You're accessing the development server over HTTPS, but it only supports HTTP.")
+
+    assert [record.getMessage() for record in caplog.records if record.name == server.name] == [
+        "You're accessing the development server over HTTPS, but it only supports HTTP."
+    ]
 
 
 # --- Bodies over the limit ------------------------------------------------------------------
@@ -455,7 +573,9 @@ def dashboard_pages(alice, arthur, acme, make_goal) -> dict[str, Any]:
         ),
         "delete goal": administrator.get(f"/goals/{goal.pk}/delete/"),
         "API clients": administrator.get("/api-clients/"),
-        "API client created": administrator.post("/api-clients/", {"name": "Shop sync"}),
+        "API client created": administrator.post(
+            "/api-clients/", {"name": "Shop sync"}, follow=True
+        ),
         "change password": administrator.get("/accounts/password/"),
         "password changed": administrator.get("/accounts/password/done/"),
         "missing goal": administrator.get("/goals/999999/edit/"),

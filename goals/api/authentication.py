@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.selectors import user_with_account
 
 REMEMBERED_SECONDS = 300
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
 # A token's last use (the API clients page shows it) is written at most this often.
 LAST_USED_PRECISION_SECONDS = 60
 
@@ -58,7 +59,12 @@ class BasicAuthentication(authentication.BasicAuthentication):
     def authenticate_credentials(
         self, userid: str, password: str, request: Any = None
     ) -> tuple[User, None]:
-        login = userid.strip().lower()
+        if "\x00" in userid or len(userid) > EMAIL_MAX_LENGTH:
+            # No user has such a login, and the database could not store it in a lockout record.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
+        # Lowercased as emails are stored, and otherwise as sent: a login that the full check
+        # would refuse (a stray space) must not pass on what the cache remembers.
+        login = userid.lower()
         key = sign_in_key(get_client_ip_address(request), login)
         proof = password_proof(password)
         user = remembered_user(cache.get(key), login, proof)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
 
@@ -32,6 +32,80 @@ ERROR_RESPONSES = {
         500: "A fault on the server's side; it has been logged.",
     }.items()
 }
+
+
+PRICING_PAGE = {"type": "url", "operator": "contains", "value": "/pricing"}
+CHECKOUT_DONE = {
+    "type": "url",
+    "operator": "equals",
+    "value": "https://shop.example/checkout/thanks",
+}
+
+# Swagger UI's "Try it out" starts from the first example; without any, it builds a body from the
+# schema, whose placeholder "string" is no URL that an "equals" condition accepts. Each example is
+# a request that succeeds as it is (tests/goals/api/test_schema_examples.py sends them).
+CREATE_EXAMPLES = [
+    OpenApiExample(
+        "Pricing page or checkout",
+        summary="An enabled goal: a visit to the pricing page, or a completed checkout",
+        value={
+            "name": "Pricing page",
+            "description": "Visitors who looked at our prices or completed a checkout",
+            "enabled": 1,
+            "attribution_model": "first_touch",
+            "attribution_period": 15,
+            "settings": {"conditions": [PRICING_PAGE, CHECKOUT_DONE]},
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Disabled and last touch",
+        summary="A disabled goal (outside the active-goal limit), last-touch over a week",
+        value={
+            "name": "Newsletter sign-up",
+            "enabled": 0,
+            "attribution_model": "last_touch",
+            "attribution_period": 7,
+            "settings": {
+                "conditions": [
+                    {
+                        "type": "url",
+                        "operator": "equals",
+                        "value": "https://shop.example/newsletter/welcome",
+                    }
+                ]
+            },
+        },
+        request_only=True,
+    ),
+]
+
+UPDATE_EXAMPLES = [
+    OpenApiExample(
+        "Rename",
+        summary="Change the name only",
+        value={"name": "Pricing and checkout"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Replace the conditions",
+        summary="The conditions sent replace all of the goal's conditions",
+        value={"settings": {"conditions": [PRICING_PAGE, CHECKOUT_DONE]}},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Switch off",
+        summary="Disable the goal, keeping its conditions",
+        value={"enabled": 0},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Last touch within a week",
+        summary="Credit the last agent who chatted within 7 days",
+        value={"attribution_model": "last_touch", "attribution_period": 7},
+        request_only=True,
+    ),
+]
 
 
 def document_canonical_paths(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:

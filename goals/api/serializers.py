@@ -56,9 +56,16 @@ class ConditionInputSerializer(serializers.Serializer):
         openapi={"type": "string", "enum": ConditionType.values, "default": ConditionType.URL},
     )
     operator = JsonString(openapi={"type": "string", "enum": Operator.values})
+    # The examples here make the body that Swagger UI builds from the schema alone a valid one:
+    # its operator is the first choice, "equals", which a URL satisfies (and so does "contains").
     value = JsonString(
         help_text='With "equals", a URL starting with "http://" or "https://".',
-        openapi={"type": "string", "minLength": 1, "maxLength": CONDITION_VALUE_MAX_LENGTH},
+        openapi={
+            "type": "string",
+            "minLength": 1,
+            "maxLength": CONDITION_VALUE_MAX_LENGTH,
+            "examples": ["https://shop.example/checkout/thanks"],
+        },
     )
 
 
@@ -74,9 +81,21 @@ class SettingsInputSerializer(serializers.Serializer):
 class GoalInputSerializer(serializers.Serializer):
     """A goal as a client sends it; every field but name on create may be left out."""
 
-    name = JsonString(openapi={"type": "string", "minLength": 1, "maxLength": NAME_MAX_LENGTH})
+    name = JsonString(
+        openapi={
+            "type": "string",
+            "minLength": 1,
+            "maxLength": NAME_MAX_LENGTH,
+            "examples": ["Completed checkout"],
+        }
+    )
     description = JsonString(
-        required=False, openapi={"type": "string", "maxLength": DESCRIPTION_MAX_LENGTH}
+        required=False,
+        openapi={
+            "type": "string",
+            "maxLength": DESCRIPTION_MAX_LENGTH,
+            "examples": ["Visitors who reached the checkout's thank-you page"],
+        },
     )
     enabled = JsonFlag(required=False)
     attribution_model = JsonString(
@@ -88,6 +107,7 @@ class GoalInputSerializer(serializers.Serializer):
             "type": "integer",
             "minimum": ATTRIBUTION_PERIOD_MIN,
             "maximum": ATTRIBUTION_PERIOD_MAX,
+            "examples": [15],
         },
     )
     settings = SettingsInputSerializer(required=False, source="*")

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from goals import rules
 from goals.api.cache import goal_json, goals_json
 from goals.api.negotiation import AlwaysJSON
-from goals.api.schema import ERROR_RESPONSES
+from goals.api.schema import CREATE_EXAMPLES, ERROR_RESPONSES, UPDATE_EXAMPLES
 from goals.api.serializers import GoalInputSerializer, GoalSerializer
 from goals.models import Goal
 
@@ -54,6 +54,7 @@ class GoalListView(GoalApiView):
         description="An enabled goal past the account's active-goal limit is refused with "
         '"Goals limit exceeded".',
         request=GoalInputSerializer,
+        examples=CREATE_EXAMPLES,
         responses={201: GoalSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> HttpResponse:
@@ -66,7 +67,14 @@ class GoalListView(GoalApiView):
 @extend_schema(
     tags=["Goals"],
     parameters=[
-        OpenApiParameter("goal_id", int, OpenApiParameter.PATH, description="The ID of the goal")
+        # No example: an id that works cannot be known in advance, and one that does not would
+        # make "Try it out" answer 404; Swagger UI asks for it instead.
+        OpenApiParameter(
+            "goal_id",
+            int,
+            OpenApiParameter.PATH,
+            description="The ID of the goal: the `id` that List goals and Create goal answer.",
+        )
     ],
 )
 class GoalDetailView(GoalApiView):
@@ -89,6 +97,7 @@ class GoalDetailView(GoalApiView):
         description="Changes only the fields sent; settings.conditions, when sent, replaces "
         "all the conditions.",
         request=GoalInputSerializer(partial=True),
+        examples=UPDATE_EXAMPLES,
         responses={200: GoalSerializer, **ERROR_RESPONSES},
     )
     def put(self, request: Request, goal_id: int) -> HttpResponse:
@@ -105,6 +114,7 @@ class GoalDetailView(GoalApiView):
         summary="Update goal (PATCH)",
         description="The same as PUT.",
         request=GoalInputSerializer(partial=True),
+        examples=UPDATE_EXAMPLES,
         responses={200: GoalSerializer, **ERROR_RESPONSES},
     )
     def patch(self, request: Request, goal_id: int) -> HttpResponse:

@@ -18,12 +18,18 @@ from goals.models import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     AttributionModel,
+    Condition,
     Goal,
     Operator,
 )
 
+# The id of the goal form's note that the account is at its active-goal limit.
+LIMIT_NOTE_ID = "enabled-limit-note"
+
 
 class GoalForm(forms.Form):
+    # Not required here, so that a blank name is refused by the rules in their words; the page
+    # marks it required by its `required` attribute, as every required field (static/css/app.css).
     name = forms.CharField(
         required=False,
         strip=False,
@@ -58,25 +64,41 @@ class GoalForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args: Any, limit_reached: bool = False, **kwargs: Any) -> None:
+        """limit_reached: the account has all the active goals it may have, so this goal can
+        only be saved off; the box then starts unticked, and the page's note beside it
+        (LIMIT_NOTE_ID) is read with it."""
+        super().__init__(*args, **kwargs)
+        self.limit_reached = limit_reached
+        if limit_reached:
+            enabled = self.fields["enabled"]
+            enabled.initial = False
+            enabled.widget.attrs["aria-describedby"] = f"{LIMIT_NOTE_ID} id_enabled_helptext"
+
     @classmethod
     def initial_for(cls, goal: Goal) -> dict[str, Any]:
         return {field: getattr(goal, field) for field in cls.base_fields}
 
 
 class ConditionForm(forms.Form):
+    # A condition needs both (a blank row is skipped). A formset's rows carry no `required`
+    # attribute, so aria-required says it, to assistive technology and to the page's marker.
     operator = forms.ChoiceField(
         choices=[(Operator.CONTAINS, "contains"), (Operator.EQUALS, "equals")],
         initial=Operator.CONTAINS,
         label="The URL",
+        widget=forms.Select(attrs={"aria-required": "true"}),
     )
     value = forms.CharField(
         required=False,
         strip=False,
         label="Text or URL",
+        help_text="Scheme and host match in any case; the path and query only as written.",
         widget=forms.TextInput(
             attrs={
                 "maxlength": CONDITION_VALUE_MAX_LENGTH,
                 "placeholder": "/pricing or https://shop.example/pricing",
+                "aria-required": "true",
             }
         ),
     )
@@ -152,3 +174,17 @@ class UrlTestForm(forms.Form):
             attrs={"placeholder": "https://shop.example/thanks?order=42", "type": "url"}
         ),
     )
+
+
+def written_conditions(formset: BaseConditionFormSet) -> list[Condition] | None:
+    """The conditions as they stand in the goal form, saved or not, in its order and with their
+    values as the rules would store them (unsaved Condition objects); rows without a value are
+    left out, as saving skips or refuses them. None when the rows cannot be read."""
+    if not formset.is_valid():
+        return None
+    conditions = []
+    for condition in formset.conditions():
+        value = rules.condition_value_as_stored(condition["value"])
+        if value:
+            conditions.append(Condition(operator=condition["operator"], value=value))
+    return conditions

@@ -20,8 +20,9 @@ from goals.dashboard.forms import (
     add_goal_errors,
     condition_initial,
     limit_message,
+    written_conditions,
 )
-from goals.models import Goal
+from goals.models import Condition, Goal
 from goals.selectors import active_goal_count
 
 
@@ -35,9 +36,27 @@ def account_goal(request: HttpRequest, goal_id: int) -> Goal:
 GOALS_PER_PAGE = 50
 
 
-def meter(account: Account) -> dict[str, int]:
-    """The account's active goals against its limit, however many of its goals a page shows."""
-    return {"active_count": active_goal_count(account), "active_limit": account.active_goal_limit}
+def meter(account: Account) -> dict[str, int | bool]:
+    """The account's active goals against its limit, however many of its goals a page shows, and
+    whether the limit is reached (no goal may be switched on)."""
+    count, limit = active_goal_count(account), account.active_goal_limit
+    return {"active_count": count, "active_limit": limit, "active_full": count >= limit}
+
+
+# A refusal of a switch is said once, beside the switch; without htmx it waits in a message
+# marked with this tag and the goal's id until the goals page puts it in the goal's card.
+SWITCH_REFUSED = "switch-refused"
+
+
+def refusals_beside_switches(request: HttpRequest, goals: list[Goal]) -> None:
+    """Give each goal on the page the refusal of its switch (goal.switch_refusal) and take that
+    message out of the banner; a refusal for a goal not on the page stays in the banner."""
+    on_page = {f"{SWITCH_REFUSED} {goal.pk}": goal for goal in goals}
+    for message in messages.get_messages(request):
+        goal = on_page.get(message.extra_tags)
+        if goal is not None:
+            goal.switch_refusal = message.message
+            message.beside_switch = True
 
 
 def goals_page_url(goal: Goal) -> str:
@@ -53,7 +72,9 @@ def goal_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(Goal.objects.of_account(account), GOALS_PER_PAGE)
     # A page number past the end, or not a number, shows the last or the first page.
     page = paginator.get_page(request.GET.get("page"))
-    context = {"page": page, "goals": page.object_list, **meter(account)}
+    goals = list(page.object_list)
+    refusals_beside_switches(request, goals)
+    context = {"page": page, "goals": goals, **meter(account)}
     return render(request, "goals/goal_list.html", context)
 
 
@@ -76,8 +97,11 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
 def goal_form_page(
     request: HttpRequest, *, goal: Goal | None, url_test: dict | None = None
 ) -> HttpResponse:
+    # At the limit a new goal, or one that is off, can only be saved off: the form says so.
+    off = goal is None or not goal.enabled
+    limit_reached = off and bool(meter(request.user.account)["active_full"])
     if request.method == "POST":
-        form = GoalForm(request.POST)
+        form = GoalForm(request.POST, limit_reached=limit_reached)
         formset = ConditionFormSet(request.POST, prefix="conditions")
         try:
             if not (form.is_valid() and formset.is_valid()):
@@ -92,7 +116,9 @@ def goal_form_page(
         except rules.GoalLimitExceeded as error:
             form.add_error(None, limit_message(error))
     else:
-        form = GoalForm(initial=GoalForm.initial_for(goal) if goal else None)
+        form = GoalForm(
+            initial=GoalForm.initial_for(goal) if goal else None, limit_reached=limit_reached
+        )
         formset = ConditionFormSet(
             initial=condition_initial(goal) if goal else None, prefix="conditions"
         )
@@ -100,6 +126,7 @@ def goal_form_page(
         "goal": goal,
         "form": form,
         "formset": formset,
+        "active_limit": request.user.account.active_goal_limit,
         **(url_test or {"url_test_form": UrlTestForm()}),
     }
     return render(request, "goals/goal_form.html", context)
@@ -124,19 +151,38 @@ def save_goal(
     return rules.goal_update(goal=goal, actor=request.user, conditions=conditions, **fields)
 
 
-def url_test_result(goal: Goal, form: UrlTestForm) -> dict[str, Any]:
+def url_test_result(
+    goal: Goal | None, form: UrlTestForm, written: list[Condition] | None = None
+) -> dict[str, Any]:
+    """The URL tester's answer: the URL against the conditions written in the form (written), or
+    else the goal's saved ones; and, when the written ones differ, the saved ones' verdict."""
     if not form.is_valid():
         return {"url_test_form": form}
     url = form.cleaned_data["url"]
-    conditions = list(goal.conditions.all())
+    saved = list(goal.conditions.all()) if goal else []
+    unsaved = written is not None and [(c.operator, c.value) for c in written] != [
+        (c.operator, c.value) for c in saved
+    ]
     return {
         "url_test_form": form,
         "tested_url": url,
-        "matches": [
-            (condition, matching.condition_matches(condition, url)) for condition in conditions
-        ],
-        "fulfilled": matching.goal_is_fulfilled(conditions, url),
+        "check": matching.check_url(saved if written is None else written, url),
+        "tested_written": written is not None,
+        "unsaved": unsaved,
+        "saved_fulfilled": unsaved and matching.goal_is_fulfilled(saved, url),
     }
+
+
+@require_POST
+@administrator_required
+def url_test(request: HttpRequest, goal_id: int | None = None) -> HttpResponse:
+    """The URL tester, by htmx, on the conditions as they stand in the goal form (sent along with
+    the URL), saved or not: on a new goal's page too."""
+    goal = None if goal_id is None else account_goal(request, goal_id)
+    written = written_conditions(ConditionFormSet(request.POST, prefix="conditions"))
+    result = url_test_result(goal, UrlTestForm(request.POST), written)
+    context = {"goal": goal, "unreadable": written is None, **result}
+    return render(request, "goals/partials/url_test_result.html", context)
 
 
 @require_POST
@@ -148,8 +194,11 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
     try:
         goal = rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enable)
     except rules.GoalLimitExceeded as error:
-        limit_error = limit_message(error)
-        messages.error(request, f"“{goal.name}” stays off. {limit_error}")
+        limit_error = f"“{goal.name}” stays off. {limit_message(error)}"
+        if not request.htmx:
+            messages.error(request, limit_error, extra_tags=f"{SWITCH_REFUSED} {goal.pk}")
+            # To the card, where the refusal is shown, however far down the page it is.
+            return redirect(f"{goals_page_url(goal)}#goal-{goal.pk}")
     else:
         state = "on" if goal.enabled else "off"
         messages.success(request, f"The goal “{goal.name}” is now {state}.")

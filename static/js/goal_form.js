@@ -19,6 +19,25 @@
       const isBlank = field(row, "value").value === "" && !field(row, "ORDER").defaultValue;
       field(row, "ORDER").value = isBlank ? "" : String(++position);
     });
+    updateMoveButtons();
+  }
+
+  // A move that would do nothing is disabled, so it is announced as unavailable and cannot be
+  // pressed: Move up on the first row, Move down on the last, both when there is one row. A
+  // button that gets disabled while it has the focus hands it to the row's other one.
+  function updateMoveButtons() {
+    const shown = visibleRows();
+    shown.forEach((row, index) => {
+      const up = row.querySelector("[data-move='up']");
+      const down = row.querySelector("[data-move='down']");
+      const hadFocus = [up, down].find((button) => button === document.activeElement);
+      up.disabled = index === 0;
+      down.disabled = index === shown.length - 1;
+      if (hadFocus && hadFocus.disabled) {
+        const other = hadFocus === up ? down : up;
+        (other.disabled ? field(row, "value") : other).focus();
+      }
+    });
   }
 
   function enhance(row) {
@@ -64,6 +83,7 @@
     }
     rows.append(row);
     field(row, "value").focus();
+    renumber();
   });
 
   rows.addEventListener("input", renumber);
@@ -82,4 +102,12 @@
   }
   addButton.hidden = false;
   renumber();
+})();
+
+// The URL tester. htmx sends the conditions as they stand in the form along with the URL; on a new
+// goal's page nothing else could be tested, so the tester is hidden there until a script runs.
+(function () {
+  "use strict";
+  const tester = document.getElementById("url-tester");
+  if (tester && window.htmx) tester.hidden = false;
 })();

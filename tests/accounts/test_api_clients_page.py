@@ -97,9 +97,9 @@ def test_page_tells_where_to_get_a_token(alice_client):
 
 
 def test_administrator_creates_a_client_and_sees_its_id_and_secret(alice_client, alice):
-    response = alice_client.post(PAGE, {"name": "Shop sync"})
+    response = alice_client.post(PAGE, {"name": "Shop sync"}, follow=True)
 
-    assert response.status_code == 200
+    assert response.redirect_chain == [(PAGE, 302)]
     application = Application.objects.get()
     assert application.user == alice
     assert application.name == "Shop sync"
@@ -112,8 +112,19 @@ def test_administrator_creates_a_client_and_sees_its_id_and_secret(alice_client,
     assert token.status_code == 200, token.content
 
 
-def test_secret_is_shown_only_once(alice_client):
+def test_creating_a_client_redirects_so_that_a_reload_creates_no_second_one(alice_client):
     created = alice_client.post(PAGE, {"name": "Shop sync"})
+
+    # Post/redirect/get: what the browser then reloads is the page, not the form's POST.
+    assert created.status_code == 302
+    assert created["Location"] == PAGE
+    alice_client.get(PAGE)
+    alice_client.get(PAGE)
+    assert list(Application.objects.values_list("name", flat=True)) == ["Shop sync"]
+
+
+def test_secret_is_shown_only_once(alice_client):
+    created = alice_client.post(PAGE, {"name": "Shop sync"}, follow=True)
     secret = parse(created).by_id("new-client-secret").text
 
     reloaded = alice_client.get(PAGE)
@@ -122,6 +133,21 @@ def test_secret_is_shown_only_once(alice_client):
     assert secret not in reloaded.content.decode()
     assert "new-client-secret" not in reloaded.content.decode()
     assert Application.objects.get().client_secret != secret
+    # Once shown, the secret is kept nowhere, the session included.
+    assert secret not in str(dict(alice_client.session.items()))
+
+
+def test_secret_has_a_copy_button_that_its_script_shows(alice_client):
+    response = alice_client.post(PAGE, {"name": "Shop sync"}, follow=True)
+
+    root = parse(response)
+    [button] = [b for b in root.find_all("button") if b.attrs.get("data-copy-from")]
+    assert button.text == "Copy secret"
+    assert root.by_id(button.attrs["data-copy-from"]).text == root.by_id("new-client-secret").text
+    # Hidden until the script finds a clipboard to copy to: without it the secret is selected.
+    assert "hidden" in button.attrs
+    scripts = [s.attrs.get("src") for s in root.find_all("script")]
+    assert "/static/js/api_clients.js" in scripts
 
 
 def test_new_client_is_listed_as_never_used(alice_client):
@@ -176,7 +202,7 @@ def test_over_long_name_is_refused_and_creates_nothing(alice_client):
 
 
 def test_hostile_client_name_shows_as_text(alice_client):
-    response = alice_client.post(PAGE, {"name": "<script>alert(1)</script>"})
+    response = alice_client.post(PAGE, {"name": "<script>alert(1)</script>"}, follow=True)
 
     html = response.content.decode()
     assert "<script>alert(1)</script>" not in html
@@ -280,8 +306,10 @@ def test_both_forms_work_with_the_csrf_token_the_page_gives(alice):
     browser = signed_in(alice, enforce_csrf_checks=True)
     page = browser.get(PAGE)
 
-    created = browser.post(PAGE, {"name": "Shop sync", "csrfmiddlewaretoken": csrf_token_of(page)})
-    assert created.status_code == 200
+    created = browser.post(
+        PAGE, {"name": "Shop sync", "csrfmiddlewaretoken": csrf_token_of(page)}, follow=True
+    )
+    assert created.redirect_chain == [(PAGE, 302)]
     application = Application.objects.get()
 
     revoked = browser.post(
@@ -304,8 +332,9 @@ def test_every_form_on_the_page_carries_a_csrf_token(alice_client, shop_sync):
 
 
 def test_secret_never_appears_in_a_url(alice_client):
-    response = alice_client.post(PAGE, {"name": "Shop sync"})
+    response = alice_client.post(PAGE, {"name": "Shop sync"}, follow=True)
     secret = parse(response).by_id("new-client-secret").text
+    assert all(secret not in url for url, _status in response.redirect_chain)
 
     links = [
         element.attrs.get("href") or element.attrs.get("action") or ""

@@ -13,6 +13,7 @@ from tests.helpers.pages import (
     alerts,
     error_beside,
     main_text,
+    messages_text,
     parse,
     submitted_values,
 )
@@ -121,6 +122,16 @@ def test_sign_out_is_a_post_that_ends_the_session(alice_client):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
     assert alice_client.get("/goals/").status_code == 302
+
+
+def test_signing_out_lands_on_the_sign_in_page_that_says_it_worked(alice_client):
+    response = alice_client.post("/accounts/logout/", follow=True)
+
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert messages_text(response) == "You have signed out."
+    assert parse(response).by_id("main").find_all("h1")[0].text == "Sign in"
+    # Said once: the next visit to the sign-in page is a plain one.
+    assert messages_text(alice_client.get("/accounts/login/")) == ""
 
 
 def test_sign_out_by_a_mere_link_is_refused_and_keeps_the_session(alice_client):

@@ -22,6 +22,7 @@ CONDITIONS = [
 ]
 
 REQUIRED = ["This field is required."]
+NOT_AN_HTTP_URL = 'A URL that must be equal has to start with "http://" or "https://".'
 
 # One letter of each width in UTF-8: the bounds count characters, not bytes.
 LETTERS = pytest.mark.parametrize(
@@ -290,11 +291,13 @@ def test_equals_value_starting_with_http_or_https_in_any_case_is_accepted(write,
         "https:x.example",
         "httpx://x.example/",
         "://x.example/",
-        " https://x.example/",
+        "\u200bhttps://x.example/",
     ],
 )
 def test_equals_value_that_is_not_an_http_url_is_refused(write, value):
-    write.refuses("conditions[0].value", conditions=[a_condition(value, "equals")])
+    assert write.refuses("conditions[0].value", conditions=[a_condition(value, "equals")]) == [
+        NOT_AN_HTTP_URL
+    ]
 
 
 @pytest.mark.parametrize("value", ["/pricing", "ftp://x.example/", "pricing", "HTTPS://"])
@@ -302,6 +305,105 @@ def test_contains_value_need_not_be_a_url(write, value):
     goal = write.accepts(conditions=[a_condition(value, "contains")])
 
     assert stored_conditions(goal) == [("url", "contains", value)]
+
+
+# Values as people paste them: the spaces, tabs and line breaks around a value are no part of it.
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://shop.example/thanks ",
+        " https://shop.example/thanks",
+        "https://shop.example/thanks\t",
+        "https://shop.example/thanks\n",
+        "\r\n  https://shop.example/thanks \t\r\n",
+        "\u00a0https://shop.example/thanks\u3000",
+    ],
+    ids=["trailing-space", "leading-space", "tab", "line-break", "all-around", "unicode-spaces"],
+)
+@pytest.mark.parametrize("operator", ["equals", "contains"])
+def test_value_with_whitespace_around_is_stored_trimmed(write, pasted, operator):
+    goal = write.accepts(conditions=[a_condition(pasted, operator)])
+
+    assert stored_conditions(goal) == [("url", operator, "https://shop.example/thanks")]
+
+
+def test_equals_value_with_a_pasted_leading_space_is_not_told_to_start_with_http(write):
+    goal = write.accepts(conditions=[a_condition(" https://shop.example/thanks", "equals")])
+
+    assert stored_conditions(goal) == [("url", "equals", "https://shop.example/thanks")]
+
+
+def test_whitespace_inside_a_value_is_kept(write):
+    goal = write.accepts(conditions=[a_condition(" thank you\tpage ")])
+
+    assert stored_conditions(goal) == [("url", "contains", "thank you\tpage")]
+
+
+def test_value_of_2048_characters_with_whitespace_around_is_accepted(write):
+    url = "https://acme.example/".ljust(2048, "x")
+
+    goal = write.accepts(conditions=[a_condition(f"  {url}\n", "equals")])
+
+    assert stored_conditions(goal) == [("url", "equals", url)]
+
+
+def test_a_value_trimmed_to_nothing_is_refused_as_blank(write):
+    assert write.refuses("conditions[0].value", conditions=[a_condition(" \t\r\n\u00a0 ")]) == [
+        "This field may not be blank."
+    ]
+
+
+def test_condition_value_as_stored_trims_only_the_whitespace_around_it():
+    assert rules.condition_value_as_stored("\t https://x.example/a b \n") == "https://x.example/a b"
+
+
+# An equals value needs a host: without one it could never equal a visited URL.
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme"),
+    [
+        ("https://", "https"),
+        ("http://", "http"),
+        ("HTTPS://", "https"),
+        ("https:// ", "https"),
+        ("http:///thanks", "http"),
+        ("https://?order=1", "https"),
+        ("https://#top", "https"),
+        ("https://:443/", "https"),
+        ("https://ann@/", "https"),
+        ("https://   /thanks", "https"),
+    ],
+)
+def test_equals_value_without_a_host_is_refused_saying_the_host_is_missing(write, value, scheme):
+    assert write.refuses("conditions[0].value", conditions=[a_condition(value, "equals")]) == [
+        f'The URL has no host: write one after "{scheme}://", '
+        f'as in "{scheme}://shop.example/pricing".'
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://shop.example",
+        "https://localhost/",
+        "http://[::1]:8000/",
+        "https://ann@shop.example:8443/",
+        "https://bücher.example/",
+    ],
+)
+def test_equals_value_with_a_host_is_accepted_whatever_follows(write, value):
+    goal = write.accepts(conditions=[a_condition(value, "equals")])
+
+    assert stored_conditions(goal) == [("url", "equals", value)]
+
+
+def test_equals_value_is_stored_as_written_not_in_its_normal_form(write):
+    goal = write.accepts(conditions=[a_condition("HTTPS://Shop.Example/%7Eann", "equals")])
+
+    assert stored_conditions(goal) == [("url", "equals", "HTTPS://Shop.Example/%7Eann")]
 
 
 def test_an_error_names_the_condition_it_is_about(write):

@@ -127,6 +127,8 @@ hostile_conditions = st.fixed_dictionaries(
                     "ftp://acme.example",
                     "http:/acme.example",
                     "http://",
+                    "http:///thanks",
+                    " https://acme.example/pricing\t",
                     "",
                     "  ",
                     "https://a\x00",
@@ -193,6 +195,19 @@ def text_is_bad(text: Any, max_length: int, *, required: bool = False) -> bool:
     )
 
 
+def as_stored(value: Any) -> Any:
+    """A condition's value as the rules keep it: without the whitespace around it."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def has_a_host(url: str) -> bool:
+    """Whether an http(s) URL names a host: something between "//" and the path, once the user
+    information and the port are left out."""
+    authority = re.split("[/?#]", url.split("://", 1)[1], maxsplit=1)[0]
+    host = re.sub(":[0-9]*$", "", authority.rpartition("@")[2])
+    return host.strip() != ""
+
+
 def condition_problems(index: int, condition: dict[str, Any]) -> set[str]:
     key = f"conditions[{index}]"
     problems = set()
@@ -201,9 +216,10 @@ def condition_problems(index: int, condition: dict[str, Any]) -> set[str]:
     operator = condition.get("operator")
     if operator not in ("equals", "contains"):
         problems.add(f"{key}.operator")
-    value = condition.get("value")
+    value = as_stored(condition.get("value"))
     if text_is_bad(value, CONDITION_VALUE_MAX_LENGTH, required=True) or (
-        operator == "equals" and not value.lower().startswith(("http://", "https://"))
+        operator == "equals"
+        and not (value.lower().startswith(("http://", "https://")) and has_a_host(value))
     ):
         problems.add(f"{key}.value")
     return problems
@@ -230,7 +246,11 @@ def problems(values: dict[str, Any]) -> set[str]:
 
 def shown_conditions(conditions: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
-        {"type": item.get("type", "url"), "operator": item["operator"], "value": item["value"]}
+        {
+            "type": item.get("type", "url"),
+            "operator": item["operator"],
+            "value": as_stored(item["value"]),
+        }
         for item in conditions
     ]
 

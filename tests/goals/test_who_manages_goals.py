@@ -93,3 +93,38 @@ def test_a_demoted_administrator_is_refused_by_every_door_at_once(api_as, alice,
     assert pages.get("/goals/").status_code == 403
     assert pages.post(f"/goals/{goal.pk}/delete/").status_code == 403
     assert Goal.objects.filter(pk=goal.pk).exists()
+
+
+@pytest.fixture
+def staff_agent(acme) -> User:
+    """An agent of Acme whom an operator also made an operator."""
+    return User.objects.create_user(
+        "sam@acme.example", PASSWORD, account=acme, role=User.Role.AGENT, is_staff=True
+    )
+
+
+def test_an_agent_who_is_an_operator_too_is_told_by_the_api_to_use_the_django_admin(
+    openapi_schema, staff_agent, acme, make_goal, alice
+):
+    goal = make_goal(acme, name="Pricing page")
+    api = Api(openapi_schema, staff_agent)
+
+    listed = api.get("/api/v2/goals")
+    deleted = api.delete(f"/api/v2/goals/{goal.pk}")
+
+    assert (listed.status_code, deleted.status_code) == (403, 403)
+    assert OPERATOR_SENTENCE in listed.json()["description"]
+    assert Goal.objects.filter(pk=goal.pk).exists()
+
+
+@pytest.mark.parametrize("path", ["/goals/", "/api-clients/"])
+def test_an_agent_who_is_an_operator_too_is_sent_from_the_dashboard_to_the_django_admin(
+    staff_agent, path
+):
+    client = Client()
+    client.force_login(staff_agent)
+
+    response = client.get(path)
+
+    assert response.status_code == 403
+    assert "Operators work in the Django admin" in main_text(response)

@@ -109,7 +109,7 @@ def set_new_conditions(data: dict[str, str], conditions: Sequence[dict[str, Any]
             del data[key]
     for offset, condition in enumerate(conditions):
         index = first + offset
-        data[f"conditions-{index}-position"] = str(condition.get("position", index))
+        data[f"conditions-{index}-position"] = str(condition.get("position", index + 1))
         data[f"conditions-{index}-type"] = condition.get("type", "url")
         data[f"conditions-{index}-operator"] = condition["operator"]
         data[f"conditions-{index}-value"] = condition["value"]

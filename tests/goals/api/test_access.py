@@ -140,3 +140,15 @@ def test_session_write_without_csrf_token_is_refused(alice):
     assert response.json()["error"] == "Forbidden"
     assert "CSRF" in response.json()["description"]
     assert not Goal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "login", ["ali\x00ce@acme.example", "a" * 300 + "@acme.example"], ids=["nul", "too-long"]
+)
+def test_a_basic_login_that_no_user_can_have_is_refused_with_401(api, alice, login):
+    api.authenticate(login, "correct-horse-battery-staple")
+
+    response = api.get("/api/v2/goals")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "Unauthorized"

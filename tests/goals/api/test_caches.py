@@ -484,6 +484,24 @@ def test_a_sign_in_remembered_under_an_old_email_is_refused_once_the_email_chang
     assert api_as(alice).get(GOALS).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "spelling", [" alice@acme.example", "alice@acme.example ", "ALICE@acme.example"]
+)
+def test_a_login_spelt_otherwise_gets_the_same_answer_with_and_without_a_remembered_sign_in(
+    api_as, alice, spelling
+):
+    # What the full check answers, the cache must not change.
+    first_try = api_as(alice)
+    first_try.authenticate(spelling, PASSWORD)
+    cold = first_try.get(GOALS).status_code
+    assert api_as(alice).get(GOALS).status_code == 200  # Alice's sign-in is remembered now
+
+    warm = api_as(alice)
+    warm.authenticate(spelling, PASSWORD)
+
+    assert warm.get(GOALS).status_code == cold
+
+
 def test_a_sign_in_remembered_under_another_spelling_of_the_email_is_forgotten_with_the_password(
     api_as, alice
 ):

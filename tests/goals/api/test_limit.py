@@ -105,3 +105,17 @@ def test_invalid_input_is_reported_before_the_limit(alice_api, five_active):
     response = alice_api.post("/api/v2/goals", {"name": ""})
 
     assert response.json()["error"] == "Invalid input"
+
+
+def test_a_limit_lowered_below_the_active_goals_says_how_many_are_active(
+    alice_api, acme, five_active
+):
+    acme.active_goal_limit = 3
+    acme.save()
+
+    response = alice_api.post("/api/v2/goals", {"name": "Sixth"})
+
+    assert response.status_code == 400
+    assert response.json()["description"].startswith(
+        "The account already has 5 active goals, more than the 3 it may have"
+    )

@@ -54,6 +54,9 @@ schema.app = application  # requests, and the checks' own probes, go to it in-pr
 # The credentials are the test's own (see `authorization`), never ones schemathesis makes up.
 schema.config.generation.update(with_security_parameters=False)
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+# Schemathesis's engine keeps a cache and crash files in .schemathesis/ under the working
+# directory, which is the work tree here: a test run keeps nothing.
+schema.config.cache.enabled = False
 
 # positive_data_acceptance is left out: the rules rightly refuse some values that the schema's
 # types allow (a blank name of spaces, NUL characters, more than 20 conditions, an "equals" value
