@@ -374,3 +374,20 @@ def test_a_condition_added_with_a_shown_number_is_refused_as_a_repeat(
 
     assert response.status_code == 200
     assert len(stored(three_conditions)) == 3
+
+
+def test_a_refusal_in_the_admin_is_shown_in_the_admins_error_style(olivia, acme, alice, make_goal):
+    [make_goal(acme, name=f"Active {n}") for n in range(1, 6)]
+    spare = make_goal(acme, name="Spare", enabled=False)
+    browser = Client()
+    browser.force_login(olivia)
+
+    response = browser.post(
+        "/admin/goals/goal/",
+        {"action": "enable_selected", "index": "0", "_selected_action": [str(spare.pk)]},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert '<li class="error">Goals limit exceeded' in page
+    assert 'class="success">Goals limit exceeded' not in page
