@@ -52,6 +52,8 @@
     if (button.hasAttribute("data-remove")) {
       field(row, "DELETE").checked = true;
       row.hidden = true;
+      // Gone for good: "Add a condition" must never bring it back as a new, blank row.
+      delete row.dataset.spare;
       const next = visibleRows()[0];
       (next ? field(next, "value") : addButton).focus();
     } else if (button.dataset.move === "up") {

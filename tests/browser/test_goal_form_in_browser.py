@@ -320,3 +320,29 @@ def test_required_fields_wear_one_marker_that_the_form_explains(
     expect(page.locator(".asteriskField").filter(visible=True)).to_have_count(0)
     page.get_by_label("Name", exact=True).scroll_into_view_if_needed()
     shoot(page, artifacts, "goal-form-required-markers")
+
+
+def test_a_removed_row_never_comes_back_and_every_row_shown_is_saved(
+    page: Page, alice: User
+) -> None:
+    sign_in(page, alice)
+    page.goto("/goals/new/")
+    rows = condition_rows(page)
+    add = page.get_by_role("button", name="Add a condition")
+    rows.first.get_by_label("Text or URL").fill("/first")
+
+    rows.first.get_by_role("button", name="Remove").click()
+    add.click()
+
+    assert values(rows) == [""], "Add a condition brought the removed row back"
+    rows.first.get_by_label("Text or URL").fill("https://shop.example/kept")
+    add.click()
+    rows.last.get_by_label("Text or URL").fill("/second")
+    page.get_by_label("Name", exact=True).fill("Kept")
+    page.get_by_role("button", name="Create goal").click()
+    expect(page.get_by_role("status")).to_have_text("The goal “Kept” was created.")
+    goal = Goal.objects.get()
+    assert list(goal.conditions.values_list("value", flat=True)) == [
+        "https://shop.example/kept",
+        "/second",
+    ]
