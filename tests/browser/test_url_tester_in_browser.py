@@ -133,3 +133,24 @@ def test_a_missed_url_shows_its_near_miss_next_to_the_unsaved_condition(
     url_tester(page).screenshot(
         path=artifacts / f"url-tester-near-miss-{width}.png", animations="disabled"
     )
+
+
+def test_the_tester_answers_while_the_goal_form_is_half_filled_in(
+    page: Page, context: BrowserContext, live_server: Any, alice: User
+) -> None:
+    sign_in(context, live_server, alice)
+    page.goto("/goals/new/")
+    row = page.get_by_role("group", name="Condition", exact=True).first
+    row.get_by_label("Text or URL").fill("/pricing")
+    url = url_tester(page).get_by_label("Try a URL")
+
+    # No name yet, and a period out of range: the goal could not be saved, but may be tested.
+    page.locator("#id_attribution_period").fill("45")
+    url.fill("https://shop.example/pricing")
+    url.press("Enter")
+    expect(url_tester(page).get_by_text("Fulfilled", exact=True)).to_be_visible()
+
+    url.fill("")
+    url.press("Enter")
+    expect(url_tester(page).get_by_role("alert")).to_have_text("This field is required.")
+    expect(url_tester(page).get_by_text("Fulfilled", exact=True)).to_have_count(0)
