@@ -280,10 +280,20 @@ def _validated_conditions(
     return cleaned
 
 
+# Spaces, tabs and line breaks, and the invisible characters that editors and web pages put
+# around copied text (zero-width spaces and joiners, the word joiner, the byte order mark).
+_AROUND_A_PASTED_VALUE = re.compile(
+    r"^[\s\u200b-\u200d\u2060\ufeff]+|[\s\u200b-\u200d\u2060\ufeff]+$"
+)
+# What no URL that a browser reports contains: it sends a space as %20.
+_NOT_IN_A_URL = re.compile(r"[\s\x00-\x1f\x7f\u200b-\u200d\u2060\ufeff]")
+
+
 def condition_value_as_stored(value: str) -> str:
-    """A condition's value as the rules judge and store it: without the spaces, tabs and line
-    breaks around it, which a pasted URL brings along and no URL a browser reports has."""
-    return value.strip()
+    """A condition's value as the rules judge and store it: without the spaces, tabs, line
+    breaks and invisible characters around it, which a pasted URL brings along and no URL a
+    browser reports has."""
+    return _AROUND_A_PASTED_VALUE.sub("", value)
 
 
 def _check_equals_url(errors: dict[str, list[str]], field: str, url: str) -> None:
@@ -296,6 +306,11 @@ def _check_equals_url(errors: dict[str, list[str]], field: str, url: str) -> Non
         errors[field] = [
             f'The URL has no host: write one after "{scheme}://", '
             f'as in "{scheme}://shop.example/pricing".'
+        ]
+    elif _NOT_IN_A_URL.search(url):
+        errors[field] = [
+            "A URL cannot contain spaces, line breaks or invisible characters: a browser sends "
+            'a space as "%20".'
         ]
 
 

@@ -291,7 +291,7 @@ def test_equals_value_starting_with_http_or_https_in_any_case_is_accepted(write,
         "https:x.example",
         "httpx://x.example/",
         "://x.example/",
-        "\u200bhttps://x.example/",
+        "\u2063https://x.example/",
     ],
 )
 def test_equals_value_that_is_not_an_http_url_is_refused(write, value):
@@ -721,3 +721,41 @@ def test_database_refuses_two_conditions_at_one_position(acme, alice, make_goal)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Condition.objects.create(goal=goal, position=1, operator="contains", value="again")
+
+
+@pytest.mark.parametrize(
+    "pasted", ["\u200bhttps://shop.example/thanks", "https://shop.example/thanks\ufeff \u2060"]
+)
+def test_invisible_characters_around_a_pasted_value_are_trimmed(write, pasted):
+    goal = write(conditions=[{"operator": "equals", "value": pasted}])
+
+    assert [c.value for c in goal.conditions.all()] == ["https://shop.example/thanks"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https:// shop.example/",
+        "https://shop.example/thanks\n\nmore",
+        "https://shop.example/a b",
+        "https://shop.example/\u200bthanks",
+    ],
+)
+def test_equals_value_with_a_space_or_line_break_inside_is_refused(write, value):
+    with pytest.raises(ValidationError) as refused:
+        write(conditions=[{"operator": "equals", "value": value}])
+
+    assert refused.value.message_dict["conditions[0].value"] == [
+        "A URL cannot contain spaces, line breaks or invisible characters: a browser sends a "
+        'space as "%20".'
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://localhost:8000/x", "https://bücher.example/", "https://[::1]/x", "HTTPS://A.EXAMPLE/"],
+)
+def test_equals_value_with_any_real_host_is_accepted(write, value):
+    goal = write(conditions=[{"operator": "equals", "value": value}])
+
+    assert [c.value for c in goal.conditions.all()] == [value]

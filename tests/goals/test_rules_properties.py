@@ -219,7 +219,11 @@ def condition_problems(index: int, condition: dict[str, Any]) -> set[str]:
     value = as_stored(condition.get("value"))
     if text_is_bad(value, CONDITION_VALUE_MAX_LENGTH, required=True) or (
         operator == "equals"
-        and not (value.lower().startswith(("http://", "https://")) and has_a_host(value))
+        and not (
+            value.lower().startswith(("http://", "https://"))
+            and has_a_host(value)
+            and not re.search(r"[\s\x00-\x1f\x7f\u200b-\u200d\u2060\ufeff]", value)
+        )
     ):
         problems.add(f"{key}.value")
     return problems

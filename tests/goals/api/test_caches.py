@@ -65,6 +65,9 @@ AWKWARD = (
     "\u2028 \u2029 </script><!-- & \x7f \u200b"
 )
 
+# The same, as a path of an equals URL may hold it: no spaces, line breaks or control characters.
+AWKWARD_PATH = "".join(c for c in AWKWARD if c.isprintable() and not c.isspace())
+
 # Tables as they appear in the SQL of a query; with the database cache, each cache operation is
 # a query too, so queries are counted by the table they read or write.
 USER_TABLE = re.compile(r'"accounts_user"')
@@ -683,7 +686,7 @@ def awkward_goal(account: Account, make_goal: Callable[..., Goal]) -> Goal:
         description=AWKWARD,
         conditions=[
             {"type": "url", "operator": "contains", "value": AWKWARD},
-            {"type": "url", "operator": "equals", "value": f"https://shop.example/{AWKWARD}"},
+            {"type": "url", "operator": "equals", "value": f"https://shop.example/{AWKWARD_PATH}"},
         ],
     )
 

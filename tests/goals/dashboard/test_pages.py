@@ -1174,7 +1174,7 @@ def scripted_goal(acme, alice, make_goal):
         description=f"Described as {SCRIPT}",
         conditions=[
             {"operator": "contains", "value": SCRIPT},
-            {"operator": "equals", "value": 'https://x.example/?q="><img src=x onerror=alert(1)>'},
+            {"operator": "equals", "value": 'https://x.example/?q="><img/src=x/onerror=alert(1)>'},
         ],
     )
 

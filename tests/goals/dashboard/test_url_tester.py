@@ -158,11 +158,11 @@ def test_rows_that_cannot_be_read_leave_the_tester_to_the_saved_conditions(alice
     }
 
 
-def test_the_tester_answers_nothing_for_a_blank_url(alice_client):
+def test_the_tester_asks_for_a_url_when_given_a_blank_one(alice_client):
     response = post_tester(alice_client, NEW_TESTER, "  ", [row("contains", "cart")])
 
     assert response.status_code == 200
-    assert parse(response).by_id("url-test-result").text == ""
+    assert parse(response).by_id("url-test-result").text == "This field is required."
 
 
 def test_the_tester_works_with_the_csrf_token_the_goal_form_carries(alice):
