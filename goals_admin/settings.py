@@ -328,5 +328,7 @@ LOGGING = {
             "propagate": True,
             "filters": ["no_runserver_request_lines"],
         },
+        # django-axes tells of every sign-in in four lines; its warnings (a lockout) still come.
+        "axes": {"level": "WARNING"},
     },
 }

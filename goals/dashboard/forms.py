@@ -93,7 +93,8 @@ class ConditionForm(forms.Form):
         required=False,
         strip=False,
         label="Text or URL",
-        help_text="Scheme and host match in any case; the path and query only as written.",
+        help_text="equals: scheme and host match in any case, the path and query only as "
+        "written. contains: the text as written, in the URL with a lower-case scheme and host.",
         widget=forms.TextInput(
             attrs={
                 "maxlength": CONDITION_VALUE_MAX_LENGTH,

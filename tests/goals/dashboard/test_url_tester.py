@@ -225,7 +225,8 @@ def test_each_condition_row_says_scheme_and_host_match_in_any_case(alice_client,
     root = parse(alice_client.get(f"/goals/{cart_goal.pk}/edit/"))
 
     assert root.by_id("id_conditions-0-value_helptext").text == (
-        "Scheme and host match in any case; the path and query only as written."
+        "equals: scheme and host match in any case, the path and query only as written. "
+        "contains: the text as written, in the URL with a lower-case scheme and host."
     )
 
 
