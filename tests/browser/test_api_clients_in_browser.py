@@ -17,17 +17,11 @@ from playwright.sync_api import Locator, Page, expect
 from accounts import services
 from accounts.models import User
 from tests.helpers.api import PASSWORD
+from tests.helpers.browser import DESKTOP, PHONE
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 # A name that cannot wrap between words: the longest a row of the list has to hold.
 LONG_NAME = "Warehouse-inventory-synchronisation-nightly"

@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from accounts.models import Account, User
 from goals.models import Goal
 from tests.helpers.api import PASSWORD
+from tests.helpers.browser import PHONE, expect_no_horizontal_scroll
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,12 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CHECKOUT_URL = "https://shop.example/checkout"
 CART = {"type": "url", "operator": "contains", "value": "cart"}
 CHECKOUT = {"type": "url", "operator": "equals", "value": CHECKOUT_URL}
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
 LIMIT_ERROR = "Goals limit exceeded"
 
 
@@ -79,13 +74,6 @@ def mark_document(page: Page) -> None:
 
 def expect_same_document(page: Page) -> None:
     assert page.evaluate("window.__sameDocument === true"), "the page was loaded again"
-
-
-def expect_no_horizontal_scroll(page: Page) -> None:
-    widths = page.evaluate(
-        "({scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways: {widths}"
 
 
 def is_focused(locator: Locator) -> bool:

@@ -14,17 +14,11 @@ from playwright.sync_api import Locator, Page, expect
 from accounts.models import Account, User
 from goals.models import Goal
 from tests.helpers.api import PASSWORD
+from tests.helpers.browser import DESKTOP, PHONE, expect_no_horizontal_scroll
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
 WIDTHS = pytest.mark.parametrize(
     "browser_context_options", [DESKTOP, PHONE], ids=["desktop", "phone"]
 )
@@ -48,13 +42,6 @@ def width_name(page: Page) -> str:
 
 def shoot(page: Page, artifacts: Path, name: str) -> None:
     page.screenshot(path=artifacts / f"{name}-{width_name(page)}.png", full_page=True)
-
-
-def expect_no_horizontal_scroll(page: Page) -> None:
-    widths = page.evaluate(
-        "({scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways: {widths}"
 
 
 def condition_rows(page: Page) -> Locator:

@@ -17,18 +17,13 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from accounts.models import Account, User
 from goals.models import Goal
+from tests.helpers.browser import DESKTOP, PHONE, expect_no_horizontal_scroll
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PRICING = "https://shop.example/pricing"
 TEAM_PLANS = "https://shop.example/pricing/annual-plans-for-teams-of-every-size"
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 3,
-    "is_mobile": True,
-    "has_touch": True,
-}
 
 
 def sign_in(context: BrowserContext, live_server: Any, user: User) -> None:
@@ -51,13 +46,6 @@ def mark_document(page: Page) -> None:
 
 def expect_same_document(page: Page) -> None:
     assert page.evaluate("window.__sameDocument === true"), "the page was loaded again"
-
-
-def expect_no_horizontal_scroll(page: Page) -> None:
-    widths = page.evaluate(
-        "({scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert widths["scroll"] <= widths["inner"], f"{page.url} scrolls sideways: {widths}"
 
 
 def test_on_a_new_goal_the_tester_tests_the_conditions_typed_before_anything_is_saved(
@@ -89,7 +77,7 @@ def test_on_a_new_goal_the_tester_tests_the_conditions_typed_before_anything_is_
 
 @pytest.mark.parametrize(
     "browser_context_options",
-    [{"viewport": {"width": 1280, "height": 900}}, PHONE],
+    [DESKTOP, PHONE],
     ids=["desktop", "phone"],
 )
 def test_a_missed_url_shows_its_near_miss_next_to_the_unsaved_condition(
