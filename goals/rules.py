@@ -34,6 +34,7 @@ from goals.models import (
     Operator,
 )
 from goals.selectors import active_goal_count
+from goals.signals import goal_written
 
 MAX_CONDITIONS = 20
 
@@ -105,6 +106,7 @@ def goal_create(
             _ensure_room_for_active_goal(_lock_account(account.pk))
         goal = Goal.objects.create(account=account, **fields)
         _store_conditions(goal, cleaned_conditions)
+        goal_written.send(Goal, goal=goal, changed={*fields, "conditions"})
     return goal
 
 
@@ -141,12 +143,17 @@ def goal_update(
         locked = Goal.objects.select_for_update().get(pk=goal.pk, account_id=goal.account_id)
         if account is not None and not locked.enabled:
             _ensure_room_for_active_goal(account)
+        changed = {field for field, value in fields.items() if getattr(locked, field) != value}
         for field, value in fields.items():
             setattr(locked, field, value)
         locked.save()
         if cleaned_conditions is not UNCHANGED:
+            before = [(c.type, c.operator, c.value) for c in locked.conditions.all()]
             locked.conditions.all().delete()
             _store_conditions(locked, cleaned_conditions)
+            if before != [(c.type, c.operator, c.value) for c in locked.conditions_in_order]:
+                changed.add("conditions")
+        goal_written.send(Goal, goal=locked, changed=changed)
     return locked
 
 
@@ -178,6 +185,7 @@ def goal_delete(*, goal: Goal, actor: User) -> None:
     """Delete a goal and its conditions."""
     _ensure_may_manage(actor, goal.account)
     with _goals_write(goal.account_id):
+        goal_written.send(Goal, goal=goal, changed={"deleted"})
         goal.delete()
 
 
@@ -296,22 +304,31 @@ def condition_value_as_stored(value: str) -> str:
     return _AROUND_A_PASTED_VALUE.sub("", value)
 
 
-def _check_equals_url(errors: dict[str, list[str]], field: str, url: str) -> None:
-    """An equals value is an absolute http(s) URL with a host (RFC 3986, sections 3 and 3.2.2):
-    without one ("https://", "http:///thanks") it could never equal a visited URL."""
+def url_problem(url: str, subject: str = "The URL") -> str | None:
+    """What keeps `url` from being a URL that a browser reports, in one sentence; None when it
+    is one: an absolute http(s) URL with a host (RFC 3986, sections 3 and 3.2.2), without
+    spaces, control or invisible characters. An equals condition's value must be one, or it
+    could never equal a visited URL; so must every page view's URL (conversions.inputs)."""
     if not url.lower().startswith(EQUALS_PREFIXES):
-        errors[field] = ['A URL that must be equal has to start with "http://" or "https://".']
-    elif not url_host(url).strip():
+        return f'{subject} has to start with "http://" or "https://".'
+    if not url_host(url).strip():
         scheme = url.split(":", 1)[0].lower()
-        errors[field] = [
+        return (
             f'The URL has no host: write one after "{scheme}://", '
             f'as in "{scheme}://shop.example/pricing".'
-        ]
-    elif _NOT_IN_A_URL.search(url):
-        errors[field] = [
+        )
+    if _NOT_IN_A_URL.search(url):
+        return (
             "A URL cannot contain spaces, line breaks or invisible characters: a browser sends "
             'a space as "%20".'
-        ]
+        )
+    return None
+
+
+def _check_equals_url(errors: dict[str, list[str]], field: str, url: str) -> None:
+    problem = url_problem(url, "A URL that must be equal")
+    if problem is not None:
+        errors[field] = [problem]
 
 
 def _check_text(

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "goals",
+    "conversions",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REQUEST_BODY_LIMIT = DATA_UPLOAD_MAX_MEMORY_SIZE = int(
     os.environ.get("REQUEST_BODY_LIMIT", str(256 * 1024))
 )
+# The views that receive batches of page views and chats take more: 1,000 page views with long
+# URLs, or 200 chats with their history.
+INGEST_BODY_LIMIT = int(os.environ.get("INGEST_BODY_LIMIT", str(16 * 1024 * 1024)))
+
+# The incremental conversions export shows a conversion this many seconds after it changed, once
+# no transaction can still be writing others stamped with the same second (conversions.selectors).
+CONVERSIONS_EXPORT_DELAY = int(os.environ.get("CONVERSIONS_EXPORT_DELAY", "30"))
 
 # How many enabled goals a new account may have; each account keeps its own copy of the figure.
 GOALS_ACTIVE_LIMIT = int(os.environ.get("GOALS_ACTIVE_LIMIT", "5"))
@@ -290,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "AttributionModel": "goals.models.AttributionModel",
         "ConditionType": "goals.models.ConditionType",
         "Operator": "goals.models.Operator",
+        "ChatType": ["chat", "offline_msg"],
     },
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SERVE_INCLUDE_SCHEMA": False,

@@ -14,7 +14,7 @@ from accounts import views as account_views
 from goals import rules
 from goals.api import errors
 
-api_v2 = include("goals.api.urls")
+api_v2 = include([path("", include("goals.api.urls")), path("", include("conversions.api.urls"))])
 
 admin.site.site_header = admin.site.site_title = "Goals Admin"
 

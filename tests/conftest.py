@@ -58,6 +58,13 @@ def _cache_of_its_own(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _conversions_exported_at_once(settings: Any) -> None:
+    # The export holds back the last seconds' conversions in production; tests read what they
+    # wrote at once. tests/conversions/test_export_delay.py checks the delay itself.
+    settings.CONVERSIONS_EXPORT_DELAY = 0
+
+
 @pytest.fixture
 def acme(db: None) -> Account:
     return Account.objects.create(name="Acme")

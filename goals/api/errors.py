@@ -38,9 +38,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None  # a crash: Django's 500 handler below answers it
     if isinstance(exc, exceptions.ValidationError):
+        reading = context["request"].method in ("GET", "HEAD")
         response.data = error_body(
             400,
-            "Nothing was saved: correct the fields listed in details.",
+            "Correct the parameters listed in details."
+            if reading
+            else "Nothing was saved: correct the fields listed in details.",
             details=_flatten(exc.detail),
         )
     else:

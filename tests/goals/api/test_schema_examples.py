@@ -56,7 +56,8 @@ def swagger_ui_sample(schema: dict) -> Any:
 
     An author's value first: the first of `examples`, then `default`, then `example`; otherwise the
     first of oneOf/anyOf and of an enum, every property that is not read-only, one item of an
-    array, and for a bare type "string", 0 (or the minimum) and true.
+    array, and for a bare type (the first of a list of types) "string", 0 (or the minimum) and
+    true.
     """
     schema = resolved(schema)
     for keyword in ("examples", "default", "example"):
@@ -67,16 +68,19 @@ def swagger_ui_sample(schema: dict) -> Any:
             return swagger_ui_sample({**schema.pop(keyword)[0], **schema})
     if "enum" in schema:
         return schema["enum"][0]
-    if schema.get("type") == "array":
+    # Of several types (OpenAPI 3.1's nullable fields among them), the sampler takes the first.
+    types = schema.get("type", [])
+    first_type = types[0] if isinstance(types, list) and types else types
+    if first_type == "array":
         return [swagger_ui_sample(schema["items"])]
-    if schema.get("type") == "object" or "properties" in schema:
+    if first_type == "object" or "properties" in schema:
         return {
             name: swagger_ui_sample(property_schema)
             for name, property_schema in schema.get("properties", {}).items()
             if not resolved(property_schema).get("readOnly")
         }
     return {"string": "string", "integer": max(0, schema.get("minimum", 0)), "boolean": True}[
-        schema["type"]
+        first_type
     ]
 
 

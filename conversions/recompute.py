@@ -1,0 +1,253 @@
+"""Keeps the stored conversions what conversions.attribution gives for the data stored now.
+
+Three ways in, all set-based (a query a batch of visitors, never one an event):
+- credit_page_views: new page views can only add conversions or make one earlier, since a page
+  view's credit depends on nothing but itself, its visitor's touches and the goal;
+- recompute_visitors: new or changed chats change their visitors' touches, so those visitors'
+  conversions are computed anew and the difference is written;
+- recompute_goals: a goal whose terms changed, or that was enabled again, is computed anew over
+  every visitor who has touches.
+
+Writers of one account exclude one another where it matters (lock_conversions): page-view
+batches share the lock, while chats and goal changes hold it alone, so that no batch computes
+with touches or goal terms that another is changing. On SQLite, writers serialize anyway
+(BEGIN IMMEDIATE).
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.dispatch import receiver
+from django.utils import timezone
+
+from conversions.attribution import Attribution, Credit, GoalTerms, Touch, Visit, credits
+from conversions.models import Conversion, PageView
+from conversions.models import Touch as TouchRow
+from goals.models import ATTRIBUTION_PERIOD_MAX, Goal
+from goals.signals import goal_written
+
+# Rows a statement: within SQLite's 32,766 parameters with every table's columns.
+CHUNK = 1000
+# The class of PostgreSQL advisory locks that guard an account's conversions ("conv").
+LOCK_CLASS = 0x636F6E76
+_LONGEST_PERIOD = timedelta(days=ATTRIBUTION_PERIOD_MAX)
+_CONVERSION_TABLE = connection.ops.quote_name(Conversion._meta.db_table)
+# What a conversion says, besides its key: a stored row is rewritten only when this differs.
+_VALUES = [
+    "goal_name",
+    "visitor_id",
+    "page_view_id",
+    "url",
+    "timestamp",
+    "agent_id",
+    "agent_name",
+    "department_id",
+    "department_name",
+    "chat_timestamp",
+]
+_COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
+_KEY = ["account_id", "goal_id", "chat_id"]
+
+
+def lock_conversions(account_id: int, *, exclusive: bool) -> None:
+    """Take the account's conversions lock until the transaction ends: shared for page-view
+    batches, which only add; exclusive for what changes touches or goal terms."""
+    if connection.vendor != "postgresql":
+        return  # SQLite: one writer at a time already
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s::int4, %s::int4)", [LOCK_CLASS, account_id])
+
+
+def conversion_id(goal_id: int, chat_id: str) -> str:
+    """The stable id of the conversion of a (goal, chat) pair: 16 hexadecimal digits."""
+    return hashlib.blake2b(f"{goal_id}\x00{chat_id}".encode(), digest_size=8).hexdigest()
+
+
+def enabled_goals(account_id: int) -> list[GoalTerms]:
+    """The terms of the account's enabled goals, the only ones that get new conversions."""
+    goals = Goal.objects.filter(account_id=account_id, enabled=True).prefetch_related("conditions")
+    return [GoalTerms.of(goal) for goal in goals]
+
+
+def credit_page_views(account_id: int, page_views: Sequence[Visit]) -> None:
+    """Add the conversions that these newly stored page views make, or make earlier ones.
+
+    Page views of visitors without touches cost one indexed query for the whole batch.
+    """
+    touches = _touches(account_id, {page_view.visitor_id for page_view in page_views})
+    if not touches:
+        return
+    found = credits(enabled_goals(account_id), touches, page_views)
+    _write(account_id, found.values(), earlier_only=True)
+
+
+def recompute_visitors(account_id: int, visitor_ids: Iterable[str]) -> None:
+    """Compute the conversions of these visitors anew for the enabled goals, and store the
+    difference (a conversion no longer credited is deleted)."""
+    _recompute(account_id, enabled_goals(account_id), sorted(set(visitor_ids)))
+
+
+def recompute_goals(account_id: int, goals: Sequence[GoalTerms]) -> None:
+    """Compute these goals' conversions anew over every visitor of the account, a chunk of
+    visitors at a time (memory stays flat), and drop those of visitors without touches."""
+    if not goals:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT visitor_id FROM {connection.ops.quote_name(TouchRow._meta.db_table)}"
+            " WHERE account_id = %s ORDER BY visitor_id",
+            [account_id],
+        )
+        visitors = [row[0] for row in cursor.fetchall()]
+    _recompute(account_id, goals, visitors)
+    Conversion.objects.filter(
+        account_id=account_id, goal_id__in=[g.goal_id for g in goals]
+    ).exclude(
+        visitor_id__in=TouchRow.objects.filter(account_id=account_id).values("visitor_id")
+    )._raw_delete(connection.alias)
+
+
+def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[str]) -> None:
+    goal_ids = [goal.goal_id for goal in goals]
+    attribution = Attribution(goals)
+    for chunk in _chunks(visitors, CHUNK):
+        touches = _touches(account_id, chunk)
+        found = attribution.credits(touches, _page_views(account_id, chunk, touches))
+        stored = _stored(account_id, goal_ids, chunk)
+        _write(
+            account_id,
+            [credit for key, credit in found.items() if _values(credit) != stored.get(key)],
+            earlier_only=False,
+        )
+        gone = defaultdict(list)
+        for goal_id, chat_id in stored.keys() - found.keys():
+            gone[goal_id].append(chat_id)
+        for goal_id, chat_ids in gone.items():
+            Conversion.objects.filter(
+                account_id=account_id, goal_id=goal_id, chat_id__in=chat_ids
+            )._raw_delete(connection.alias)
+
+
+def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
+    fields = ["chat_id", "agent_id", "visitor_id", "time", "agent_name"]
+    fields += ["department_id", "department_name"]
+    return [
+        Touch(*row)
+        for chunk in _chunks(sorted(visitor_ids), CHUNK)
+        for row in TouchRow.objects.filter(account_id=account_id, visitor_id__in=chunk)
+        .values_list(*fields)
+        .iterator(chunk_size=5000)
+    ]
+
+
+def _page_views(account_id: int, visitor_ids: Sequence[str], touches: list[Touch]) -> list[Visit]:
+    """The visitors' page views that a touch could be credited by: none before the earliest
+    touch, none past the latest touch and the longest attribution period."""
+    if not touches:
+        return []
+    rows = PageView.objects.filter(
+        account_id=account_id,
+        visitor_id__in=visitor_ids,
+        timestamp__gte=min(touch.time for touch in touches),
+        timestamp__lte=max(touch.time for touch in touches) + _LONGEST_PERIOD,
+    ).values_list("page_view_id", "visitor_id", "url", "timestamp")
+    return [Visit(*row) for row in rows.iterator(chunk_size=5000)]
+
+
+def _stored(
+    account_id: int, goal_ids: list[int], visitor_ids: Sequence[str]
+) -> dict[tuple[int, str], tuple]:
+    rows = Conversion.objects.filter(
+        account_id=account_id, goal_id__in=goal_ids, visitor_id__in=visitor_ids
+    ).values_list("goal_id", "chat_id", *_VALUES)
+    return {(row[0], row[1]): row[2:] for row in rows}
+
+
+def _values(credit: Credit) -> tuple:
+    touch = credit.touch
+    return (
+        credit.goal.name,
+        credit.page_view.visitor_id,
+        credit.page_view.page_view_id,
+        credit.page_view.url,
+        credit.page_view.timestamp,
+        touch.agent_id,
+        touch.agent_name,
+        touch.department_id,
+        touch.department_name,
+        touch.time,
+    )
+
+
+def _write(account_id: int, found: Iterable[Credit], *, earlier_only: bool) -> None:
+    """Insert or rewrite these conversions; with earlier_only, a stored one is rewritten only
+    by a page view that comes before its own (by timestamp, then id)."""
+    # Whole seconds: the incremental export's cursor (start_time, start_id) counts in them.
+    now = timezone.now().replace(microsecond=0)
+    rows = sorted(
+        (
+            [account_id, c.goal.goal_id, c.touch.chat_id, conversion_id(*c.key), *_values(c), now]
+            for c in found
+        ),
+        key=lambda row: (row[1], row[2]),  # one order in every writer: no deadlocks
+    )
+    updates = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[3:])
+    condition = (
+        f" WHERE (excluded.timestamp, excluded.page_view_id) < "
+        f"({_CONVERSION_TABLE}.timestamp, {_CONVERSION_TABLE}.page_view_id)"
+        if earlier_only
+        else ""
+    )
+    for chunk in _chunks(rows, CHUNK):
+        insert_rows(
+            _CONVERSION_TABLE,
+            _COLUMNS,
+            chunk,
+            f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {updates}{condition}",
+        )
+
+
+def insert_rows(
+    table: str, columns: list[str], rows: Sequence[list], tail: str, returning: str = ""
+) -> list[tuple]:
+    """One multi-row INSERT of `rows` (at most CHUNK) into `table` (quoted), followed by
+    `tail` (an ON CONFLICT clause); the rows that RETURNING `returning` gives, if asked."""
+    if not rows:
+        return []
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list[Any] = [
+        adapt(value) if isinstance(value, datetime) else value for row in rows for value in row
+    ]
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        f"{', '.join([one_row] * len(rows))} {tail}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql + (f" RETURNING {returning}" if returning else ""), params)
+        return cursor.fetchall() if returning else []
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@receiver(goal_written)
+def _keep_goal_conversions_current(sender: Any, goal: Goal, changed: set[str], **kwargs: Any):
+    """A goal's terms changed, or it was enabled: its conversions are computed anew. Renamed: its
+    conversions carry the new name. Disabled or deleted: it keeps what it has and gets no more,
+    which the lock makes exact against batches being credited at the same moment."""
+    lock_conversions(goal.account_id, exclusive=True)
+    if "name" in changed:
+        Conversion.objects.filter(account_id=goal.account_id, goal_id=goal.pk).update(
+            goal_name=goal.name, update_timestamp=timezone.now().replace(microsecond=0)
+        )
+    terms_changed = changed & {"conditions", "attribution_model", "attribution_period", "enabled"}
+    if goal.enabled and terms_changed and goal.pk is not None:
+        recompute_goals(goal.account_id, [GoalTerms.of(goal)])
