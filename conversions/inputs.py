@@ -165,6 +165,7 @@ def _chat(item: Any, key: str, problems: _Problems) -> ChatIn | None:
         department_id=_field(item, "department_id", key, problems, _id_number, default=None),
         department_name=_field(item, "department_name", key, problems, _name, default=""),
     )
+    _check_storable(item, key, problems)
     history = _field(item, "history", key, problems, _list_of(_object), default=[])
     chat.has_history = bool(history)
     for index, entry in enumerate(history or []):
@@ -177,6 +178,24 @@ def _chat(item: Any, key: str, problems: _Problems) -> ChatIn | None:
         if page_view is not None:
             chat.webpath.append(page_view)
     return None if len(problems.by_key) > before else chat
+
+
+def _check_storable(value: Any, key: str, problems: _Problems) -> None:
+    """Record text that no database column can keep, anywhere in a chat kept as sent, its keys
+    included: NUL (PostgreSQL refuses it) and unpaired surrogates (not UTF-8)."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            _check_storable(name, key, problems)
+            _check_storable(inner, f"{key}.{name}", problems)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _check_storable(inner, f"{key}[{index}]", problems)
+    elif isinstance(value, str):
+        try:
+            _storable_text(value)
+        except _Invalid as problem:
+            if str(problem) not in problems.by_key.get(key, []):
+                problems.add(key, str(problem))
 
 
 def _agent_message(entry: dict, key: str, problems: _Problems) -> AgentMessageIn | None:
@@ -276,6 +295,15 @@ def _text(value: Any, max_length: int, *, required: bool = True) -> str:
         raise _Invalid(f"Expected text, not {_json_type(value)}.")
     if required and not value.strip():
         raise _Invalid("This field may not be blank.")
+    _storable_text(value)
+    if len(value) > max_length:
+        raise _Invalid(
+            f"Ensure this value has at most {max_length} characters (it has {len(value)})."
+        )
+    return value
+
+
+def _storable_text(value: str) -> None:
     if "\x00" in value:
         raise _Invalid("Null characters are not allowed.")
     try:
@@ -284,11 +312,6 @@ def _text(value: Any, max_length: int, *, required: bool = True) -> str:
         raise _Invalid(
             "The text contains an unpaired surrogate, which is not valid Unicode."
         ) from None
-    if len(value) > max_length:
-        raise _Invalid(
-            f"Ensure this value has at most {max_length} characters (it has {len(value)})."
-        )
-    return value
 
 
 def _id(value: Any) -> str:

@@ -17,7 +17,8 @@ urlpatterns = [
         name="page-views",
     ),
     re_path(r"^chats/?$", allow_body("INGEST_BODY_LIMIT")(ChatsView.as_view()), name="chats"),
-    re_path(r"^chats/(?P<chat_id>[^/]+)/?$", ChatDetailView.as_view(), name="chat-detail"),
+    # A chat's id may hold slashes (its %2F arrives decoded): the last slash is the optional one.
+    re_path(r"^chats/(?P<chat_id>.+?)/?$", ChatDetailView.as_view(), name="chat-detail"),
     re_path(
         r"^incremental/conversions/?$",
         IncrementalConversionsView.as_view(),

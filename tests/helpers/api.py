@@ -18,8 +18,11 @@ def make_user(email: str, account: Account, role: str) -> User:
 
 
 def schema_path(path: str) -> str:
-    """The documented path of a request's path: no trailing slash, the id as {goal_id}."""
-    return re.sub(r"/goals/[0-9]+$", "/goals/{goal_id}", path.split("?")[0].rstrip("/"))
+    """The documented path of a request's path: no query, no trailing slash, and the ids as
+    {goal_id} and {chat_id} ("/api/v2/goals/{goal_id}/conversions")."""
+    path = path.split("?")[0].rstrip("/")
+    path = re.sub(r"/goals/[0-9]+(/conversions)?$", r"/goals/{goal_id}\1", path)
+    return re.sub(r"/chats/.+$", "/chats/{chat_id}", path)
 
 
 def assert_matches_schema(schema: dict, method: str, path: str, status: int, body: bytes) -> None:
