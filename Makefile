@@ -7,11 +7,12 @@ PORT ?= 8000
 
 WORKERS ?= 2
 
-.PHONY: run serve test lint format install install-dev bench
+.PHONY: run serve test lint format install install-dev bench bench-conversions
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demoadmin
+	$(BIN)/python manage.py demodata
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production: gunicorn with DEBUG off; SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL come from the
@@ -28,8 +29,15 @@ test: $(VENV)/.dev
 
 # Load benchmark (bench/): gunicorn and wrk on this machine, against PostgreSQL and a private Redis.
 # BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5) an endpoint; fails when a target is missed.
+# Then the conversions bench (bench/conversions.py, sizes in BENCH_CONV_*), run even when the
+# first failed, so that one run reports every target.
 bench: $(VENV)/.dev
-	$(BIN)/python -m bench.run
+	status=0; $(BIN)/python -m bench.run || status=1; \
+	$(BIN)/python -m bench.conversions || status=1; exit $$status
+
+# The conversions bench alone: ingest, attribution, API pages and import memory (issue 12).
+bench-conversions: $(VENV)/.dev
+	$(BIN)/python -m bench.conversions
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
