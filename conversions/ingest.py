@@ -13,7 +13,13 @@ from django.utils import timezone
 from accounts.models import Account
 from conversions import recompute
 from conversions.attribution import Visit
-from conversions.inputs import ChatIn, PageViewIn, parse_chats, parse_page_views
+from conversions.inputs import (
+    ChatIn,
+    PageViewIn,
+    parse_chats,
+    parse_page_views,
+    webpath_page_view_id,
+)
 from conversions.models import Chat, PageView, Touch
 
 _PAGE_VIEW_TABLE = connection.ops.quote_name(PageView._meta.db_table)
@@ -52,28 +58,26 @@ def page_views_ingest(*, account: Account, items: Any) -> PageViewsReceived:
 
 def chats_ingest(*, account: Account, items: Any) -> ChatsReceived:
     """Store a batch of Zendesk Chat chat objects (conversions.inputs.parse_chats), each
-    replacing a stored chat of the same id, with their touches and the page views of their
-    webpaths, and bring their visitors' conversions up to date. Of two chats with one id in a
+    replacing a stored chat of the same id with its touches and the page views of its webpath,
+    and bring their visitors' conversions up to date. Of two chats with one id in a
     batch, the later wins. Raises ValidationError for an invalid batch."""
     received = parse_chats(items)
     chats = list({chat.chat_id: chat for chat in received}.values())
     with transaction.atomic():
         recompute.lock_conversions(account.pk, exclusive=True)
-        stored = dict(
-            Chat.objects.filter(
+        stored = {
+            chat_id: (visitor_id, data)
+            for chat_id, visitor_id, data in Chat.objects.filter(
                 account_id=account.pk, chat_id__in=[chat.chat_id for chat in chats]
-            ).values_list("chat_id", "data")
-        )
-        changed = [chat for chat in chats if stored.get(chat.chat_id) != chat.data]
-        old_visitors = set(
-            Touch.objects.filter(
-                account_id=account.pk, chat_id__in=[chat.chat_id for chat in changed]
-            ).values_list("visitor_id", flat=True)
-        )
+            ).values_list("chat_id", "visitor_id", "data")
+        }
+        changed = [chat for chat in chats if stored.get(chat.chat_id, (None, None))[1] != chat.data]
+        replaced = [stored[chat.chat_id] for chat in changed if chat.chat_id in stored]
         _store_chats(account.pk, changed)
-        _store_page_views(account.pk, [page_view for chat in changed for page_view in chat.webpath])
+        _replace_webpaths(account.pk, changed, stored)
         recompute.recompute_visitors(
-            account.pk, old_visitors | {chat.visitor_id for chat in changed}
+            account.pk,
+            {visitor for visitor, _ in replaced} | {chat.visitor_id for chat in changed},
         )
     created = sum(chat.chat_id not in stored for chat in chats)
     return ChatsReceived(len(received), created, len(changed) - created)
@@ -101,6 +105,24 @@ def _store_page_views(account_id: int, page_views: list[PageViewIn]) -> list[Vis
                 new_ids.remove(p.page_view_id)
                 created.append(Visit(p.page_view_id, p.visitor_id, p.url, p.timestamp))
     return created
+
+
+def _replace_webpaths(
+    account_id: int, chats: list[ChatIn], stored: dict[str, tuple[str, dict]]
+) -> None:
+    """The page views of these chats' webpaths, in place of those of their stored versions: a
+    chat sent again may have another visitor, or other items."""
+    old_ids = [
+        webpath_page_view_id(chat.chat_id, index)
+        for chat in chats
+        if chat.chat_id in stored
+        for index in range(len(stored[chat.chat_id][1].get("webpath") or ()))
+    ]
+    for start in range(0, len(old_ids), recompute.CHUNK):
+        PageView.objects.filter(
+            account_id=account_id, page_view_id__in=old_ids[start : start + recompute.CHUNK]
+        )._raw_delete(connection.alias)
+    _store_page_views(account_id, [page_view for chat in chats for page_view in chat.webpath])
 
 
 def _store_chats(account_id: int, chats: list[ChatIn]) -> None:
