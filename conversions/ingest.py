@@ -4,7 +4,7 @@ Each call is one transaction that stores a batch and brings its conversions up t
 (conversions.recompute), or raises ValidationError (conversions.inputs) and stores nothing.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -151,16 +151,7 @@ def _store_chats(account_id: int, chats: list[ChatIn]) -> None:
         account_id=account_id, chat_id__in=[chat.chat_id for chat in chats]
     )._raw_delete(connection.alias)
     Touch.objects.bulk_create(
-        Touch(
-            account_id=account_id,
-            chat_id=touch.chat_id,
-            agent_id=touch.agent_id,
-            visitor_id=touch.visitor_id,
-            time=touch.time,
-            agent_name=touch.agent_name,
-            department_id=touch.department_id,
-            department_name=touch.department_name,
-        )
+        Touch(account_id=account_id, **asdict(touch))
         for chat in chats
         for touch in chat.touches
     )
