@@ -145,7 +145,9 @@ class LogPageViews:
         agent = "" if agent == "-" else agent
         if is_crawler(agent):
             return CRAWLER
-        digest = hashlib.blake2b(line, digest_size=16).hexdigest()
+        # The site is part of what the line stands for: the same log imported for another site
+        # (or again with the right --site) is other page views.
+        digest = hashlib.blake2b(self._site.encode() + b"\n" + line, digest_size=16).hexdigest()
         repeat = self._repeats[digest] = self._repeats.get(digest, 0) + 1
         return {
             "id": f"log-{digest}" + (f"-{repeat}" if repeat > 1 else ""),

@@ -151,7 +151,5 @@ def _store_chats(account_id: int, chats: list[ChatIn]) -> None:
         account_id=account_id, chat_id__in=[chat.chat_id for chat in chats]
     )._raw_delete(connection.alias)
     Touch.objects.bulk_create(
-        Touch(account_id=account_id, **asdict(touch))
-        for chat in chats
-        for touch in chat.touches
+        Touch(account_id=account_id, **asdict(touch)) for chat in chats for touch in chat.touches
     )

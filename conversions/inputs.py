@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -20,12 +20,16 @@ from goals.rules import url_problem
 
 MAX_PAGE_VIEWS = 1000
 MAX_CHATS = 200
-# An agent's nick in a chat's history (Zendesk Chat's chat object): "agent:<agent id>".
-AGENT_NICK = re.compile(r"agent:(?P<agent_id>.*)", re.S)
+# An agent's nick in a chat's history (Zendesk Chat's chat object): "agent:<agent id>". Other
+# "agent:" nicks ("agent:trigger", the account's automatic messages) are nobody's touch.
+AGENT_NICK = re.compile(r"agent:(?P<agent_id>[0-9]+)")
 # Agent and department ids are 64-bit integers in Zendesk Chat, and columns of bigint here.
 MAX_ID_NUMBER = 2**63 - 1
-# Epoch seconds from 1970 up to the year 9999, the last that a timestamp can hold.
-MAX_EPOCH_SECONDS = 253402300799
+# Moments from 1970 up to the end of the year 9998: an attribution period on either side of any
+# of them is still a moment that Python and the databases can hold.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+MAX_EPOCH_SECONDS = int(LATEST.timestamp())
 
 Item = TypeVar("Item")
 
@@ -132,7 +136,7 @@ def _page_view(item: Any, key: str, problems: _Problems) -> PageViewIn | None:
         problems.add(key, "Each page view is a JSON object.")
         return None
     values = {
-        "page_view_id": _field(item, "id", key, problems, _id),
+        "page_view_id": _field(item, "id", key, problems, _page_view_id),
         "visitor_id": _field(item, "visitor_id", key, problems, _id),
         "url": _field(item, "url", key, problems, _url),
         "timestamp": _field(item, "timestamp", key, problems, timestamp),
@@ -181,8 +185,9 @@ def _chat(item: Any, key: str, problems: _Problems) -> ChatIn | None:
 
 
 def _check_storable(value: Any, key: str, problems: _Problems) -> None:
-    """Record text that no database column can keep, anywhere in a chat kept as sent, its keys
-    included: NUL (PostgreSQL refuses it) and unpaired surrogates (not UTF-8)."""
+    """Record what no database column can keep, anywhere in a chat kept as sent, its keys
+    included: NUL (PostgreSQL refuses it), unpaired surrogates (not UTF-8), and numbers too
+    large for JSON's doubles (1e400, which Python reads as infinity)."""
     if isinstance(value, dict):
         for name, inner in value.items():
             _check_storable(name, key, problems)
@@ -190,17 +195,17 @@ def _check_storable(value: Any, key: str, problems: _Problems) -> None:
     elif isinstance(value, list):
         for index, inner in enumerate(value):
             _check_storable(inner, f"{key}[{index}]", problems)
-    elif isinstance(value, str):
+    elif isinstance(value, str | float):
         try:
-            _storable_text(value)
+            _storable_text(value) if isinstance(value, str) else _storable_number(value)
         except _Invalid as problem:
             if str(problem) not in problems.by_key.get(key, []):
                 problems.add(key, str(problem))
 
 
 def _agent_message(entry: dict, key: str, problems: _Problems) -> AgentMessageIn | None:
-    """The history item as an agent's message; None for any other item, which is kept as sent
-    and not read."""
+    """The history item as an agent's message; None for any other item (a trigger's message
+    among them), which is kept as sent and not read."""
     nick = entry.get("nick")
     if entry.get("type") != AGENT_MESSAGE or not isinstance(nick, str):
         return None
@@ -210,9 +215,7 @@ def _agent_message(entry: dict, key: str, problems: _Problems) -> AgentMessageIn
     try:
         agent_id = _id_number(match["agent_id"])
     except _Invalid:
-        problems.add(
-            f"{key}.nick", f'An agent\'s nick is "agent:" and their integer id, not "{nick[:60]}".'
-        )
+        problems.add(f"{key}.nick", f'"{_shown(nick)}" names an agent id past 64 bits.')
         return None
     moment = _field(entry, "timestamp", key, problems, timestamp)
     name = _field(entry, "name", key, problems, _name, default="")
@@ -235,8 +238,13 @@ def _webpath_page_view(
 
 
 def webpath_page_view_id(chat_id: str, index: int) -> str:
-    """The id of the page view that item `index` of a chat's webpath is."""
+    """The id of the page view that item `index` of a chat's webpath is (no page view sent on
+    its own may have one of this form)."""
     return f"{chat_id}#webpath{index}"
+
+
+_WEBPATH_ID = re.compile(r".*#webpath[0-9]+", re.S)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _field(
@@ -280,12 +288,17 @@ def timestamp(value: Any) -> datetime:
                 'such as "+01:00".'
             )
         try:
-            return moment.astimezone(UTC)
+            moment = moment.astimezone(UTC)
         except OverflowError:
-            raise _Invalid(f'"{_shown(value)}" is out of range.') from None
-    if not math.isfinite(value) or not 0 <= value <= MAX_EPOCH_SECONDS:
+            moment = None
+        if moment is None or not EARLIEST <= moment <= LATEST:
+            raise _Invalid(f'"{_shown(value)}" is out of range: from 1970 to the year 9998.')
+        return moment
+    # NaN and the infinities fail the comparison too; an integer of any size compares exactly.
+    if not 0 <= value <= MAX_EPOCH_SECONDS:
+        shown = f"{value:.6g}" if isinstance(value, float) else _shown(str(value))
         raise _Invalid(
-            f"{value} is out of range: seconds since the epoch are from 0 to {MAX_EPOCH_SECONDS}."
+            f"{shown} is out of range: seconds since the epoch are from 0 to {MAX_EPOCH_SECONDS}."
         )
     return datetime.fromtimestamp(value, UTC)
 
@@ -314,8 +327,27 @@ def _storable_text(value: str) -> None:
         ) from None
 
 
+def _storable_number(value: float) -> None:
+    if not math.isfinite(value):
+        raise _Invalid("Not a number JSON can hold: NaN, an infinity, or past about 1.8e308.")
+
+
 def _id(value: Any) -> str:
-    return _text(value, ID_MAX_LENGTH)
+    """A client's id: text without control characters, which no address can carry."""
+    text = _text(value, ID_MAX_LENGTH)
+    if _CONTROL.search(text):
+        raise _Invalid("An id cannot contain control characters, such as a line break.")
+    return text
+
+
+def _page_view_id(value: Any) -> str:
+    page_view_id = _id(value)
+    if _WEBPATH_ID.fullmatch(page_view_id):
+        raise _Invalid(
+            f'Ids ending in "#webpath" and a number are the page views of chats\' webpaths: '
+            f'"{_shown(page_view_id)}" cannot be sent as a page view of its own.'
+        )
+    return page_view_id
 
 
 def _name(value: Any) -> str:

@@ -197,9 +197,12 @@ def _write(account_id: int, found: Iterable[Credit], *, earlier_only: bool) -> N
         key=lambda row: (row[1], row[2]),  # one order in every writer: no deadlocks
     )
     updates = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[3:])
+    # Page view ids compare as Python compares them, by code point: PostgreSQL's "C" collation
+    # (SQLite's own comparison already is), whatever the database's collation.
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     condition = (
-        f" WHERE (excluded.timestamp, excluded.page_view_id) < "
-        f"({_CONVERSION_TABLE}.timestamp, {_CONVERSION_TABLE}.page_view_id)"
+        f" WHERE (excluded.timestamp, excluded.page_view_id{collate}) < "
+        f"({_CONVERSION_TABLE}.timestamp, {_CONVERSION_TABLE}.page_view_id{collate})"
         if earlier_only
         else ""
     )
@@ -239,7 +242,9 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 
 
 @receiver(goal_written)
-def _keep_goal_conversions_current(sender: Any, goal: Goal, changed: set[str], **kwargs: Any):
+def _keep_goal_conversions_current(
+    sender: Any, goal: Goal, changed: set[str], **kwargs: Any
+) -> None:
     """A goal's terms changed, or it was enabled: its conversions are computed anew. Renamed: its
     conversions carry the new name. Disabled or deleted: it keeps what it has and gets no more,
     which the lock makes exact against batches being credited at the same moment."""

@@ -53,11 +53,12 @@ def conversions_updated_since(
     already past them would skip.
     """
     since = datetime.fromtimestamp(start_time, UTC)
-    after = (
-        Q(update_timestamp__gt=since) | Q(update_timestamp=since, conversion_id__gt=start_id)
-        if start_id is not None
-        else Q(update_timestamp__gte=since)
-    )
+    # The first condition alone bounds the index range that is read, so that a page costs the
+    # same however many conversions come before it; the second leaves out the start's second
+    # up to start_id.
+    after = Q(update_timestamp__gte=since)
+    if start_id is not None:
+        after &= Q(update_timestamp__gt=since) | Q(conversion_id__gt=start_id)
     if settings.CONVERSIONS_EXPORT_DELAY:
         settled = timezone.now() - timedelta(seconds=settings.CONVERSIONS_EXPORT_DELAY)
         after &= Q(update_timestamp__lte=settled)
@@ -86,8 +87,9 @@ def goal_conversions(
         return None
     if after is not None:
         moment, conversion_id = after
+        # As in conversions_updated_since: the first condition bounds the index range read.
         conversions = conversions.filter(
-            Q(timestamp__gt=moment) | Q(timestamp=moment, conversion_id__gt=conversion_id)
+            Q(timestamp__gt=moment) | Q(conversion_id__gt=conversion_id), timestamp__gte=moment
         )
     rows = list(conversions.order_by("timestamp", "conversion_id").values()[:limit])
     if len(rows) < limit:

@@ -290,15 +290,15 @@ BAD_CHATS = {
     "department-id-letters": (chat("c-1", department_id="sales"), "[1].department_id", "integer"),
     "history-an-object": (chat("c-1", history={"0": {}}), "[1].history", "list"),
     "history-item-text": (chat("c-1", history=["hi"]), "[1].history", "object"),
-    "agent-nick-letters": (
-        chat("c-1", history=[agent_message(nick="agent:abc")]),
-        "[1].history[0].nick",
-        '"agent:abc"',
+    "chat-in-year-9999": (
+        chat("c-1", timestamp="9999-12-31T23:59:59Z"),
+        "[1].timestamp",
+        "out of range",
     ),
-    "agent-nick-empty-id": (
-        chat("c-1", history=[agent_message(nick="agent:")]),
+    "agent-nick-past-64-bits": (
+        chat("c-1", history=[agent_message(nick=f"agent:{2**64}")]),
         "[1].history[0].nick",
-        "integer id",
+        "64 bits",
     ),
     "agent-message-without-timestamp": (
         chat("c-1", history=[agent_message(timestamp=None)]),
@@ -424,6 +424,26 @@ def test_a_chat_in_which_no_agent_wrote_makes_no_conversions(alice_api, acme, th
     sent(alice_api, "/api/v2/page_views", [page_view("pv-1", minutes=5)])
 
     assert conversions_of(alice_api, "c-1") == []
+
+
+def test_a_number_past_what_json_doubles_hold_is_refused_where_it_is(alice_api, acme):
+    body = json.dumps([chat("c-1", rating={"score": 0})]).replace('"score": 0', '"score": 1e400')
+
+    response = alice_api.post(PATH, raw=body)
+
+    assert response.status_code == 400
+    assert "past about 1.8e308" in response.json()["details"]["[0].rating.score"][0]
+    assert not Chat.objects.exists()
+
+
+def test_a_triggers_automatic_message_is_no_touch_and_refuses_nothing(alice_api, acme, thanks_goal):
+    trigger = {**agent_message(), "nick": "agent:trigger", "name": "Welcome trigger"}
+    history = [trigger, *chat("c-1")["history"]]
+
+    sent(alice_api, PATH, [chat("c-1", history=history)])
+    sent(alice_api, "/api/v2/page_views", [page_view("pv-1", minutes=5)])
+
+    assert conversions_of(alice_api, "c-1") == [("Paid", SAM[0], iso(at(5)))]
 
 
 def test_a_chat_sent_again_with_another_agent_credits_that_agent(alice_api, acme, thanks_goal):

@@ -172,7 +172,7 @@ def test_bad_items_are_skipped_and_reported_by_line_while_the_rest_is_stored(acm
     content = (
         json_lines([CHATS[0], no_timestamp])
         + b'{"id": "c-broken", \n'
-        + json_lines([a_chat("c-nick", history=[{"type": "chat.msg", "nick": "agent:x"}])])
+        + json_lines([a_chat("c-nick", history=[{"type": "chat.msg", "nick": f"agent:{2**64}"}])])
         + json_lines(CHATS[1:])
     )
 
@@ -187,7 +187,8 @@ def test_bad_items_are_skipped_and_reported_by_line_while_the_rest_is_stored(acm
     }
     assert "line 2: timestamp: This field is required." in summary
     assert "line 3: not JSON (" in summary
-    assert "line 4: history[0].nick: An agent's nick is" in summary
+    assert "line 4: history[0].nick: " in summary
+    assert "names an agent id past 64 bits" in summary
     assert sorted(Chat.objects.values_list("chat_id", flat=True)) == ["c-1", "c-2", "c-3"]
 
 

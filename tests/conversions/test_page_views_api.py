@@ -231,6 +231,18 @@ BAD_ITEMS = {
         "[3].timestamp",
         "out of range",
     ),
+    "before-1970": (
+        page_view("pv-3", timestamp="1969-12-31T23:59:59Z"),
+        "[3].timestamp",
+        "out of range",
+    ),
+    "year-9999": (
+        page_view("pv-3", timestamp="9999-12-31T23:59:59Z"),
+        "[3].timestamp",
+        "out of range",
+    ),
+    "id-of-a-webpath": (page_view("c-1#webpath0"), "[3].id", "webpaths"),
+    "line-break-in-id": (page_view("pv\n3"), "[3].id", "control characters"),
     "title-over-1024": (page_view("pv-3", title="t" * 1025), "[3].title", "at most 1024"),
     "id-over-255": (page_view("p" * 256), "[3].id", "at most 255 characters"),
     "visitor-over-255": (page_view("pv-3", visitor="v" * 256), "[3].visitor_id", "at most 255"),
