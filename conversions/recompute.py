@@ -17,9 +17,10 @@ with touches or goal terms that another is changing. On SQLite, writers serializ
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
@@ -51,6 +52,20 @@ _VALUES = [
 ]
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
 _KEY = ["account_id", "goal_id", "chat_id"]
+# psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_of_visitors).
+_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(
+    psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
+)
+# PostgreSQL's type of each column that insert_rows writes, for its arrays (unnest); text if not.
+_ARRAY_TYPES = {
+    "account_id": "bigint",
+    "goal_id": "bigint",
+    "agent_id": "bigint",
+    "department_id": "bigint",
+    "timestamp": "timestamptz",
+    "chat_timestamp": "timestamptz",
+    "update_timestamp": "timestamptz",
+}
 
 
 def lock_conversions(account_id: int, *, exclusive: bool) -> None:
@@ -134,14 +149,15 @@ def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[s
 
 
 def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
-    fields = ["chat_id", "agent_id", "visitor_id", "time", "agent_name"]
-    fields += ["department_id", "department_name"]
+    sql = (
+        "SELECT chat_id, agent_id, visitor_id, time, agent_name, department_id, department_name"
+        f" FROM {connection.ops.quote_name(TouchRow._meta.db_table)}"
+        " WHERE account_id = %s AND visitor_id"
+    )
     return [
         Touch(*row)
         for chunk in _chunks(sorted(visitor_ids), CHUNK)
-        for row in TouchRow.objects.filter(account_id=account_id, visitor_id__in=chunk)
-        .values_list(*fields)
-        .iterator(chunk_size=5000)
+        for row in _rows_of_visitors(sql, [account_id], chunk)
     ]
 
 
@@ -150,22 +166,50 @@ def _page_views(account_id: int, visitor_ids: Sequence[str], touches: list[Touch
     touch, none past the latest touch and the longest attribution period."""
     if not touches:
         return []
-    rows = PageView.objects.filter(
-        account_id=account_id,
-        visitor_id__in=visitor_ids,
-        timestamp__gte=min(touch.time for touch in touches),
-        timestamp__lte=max(touch.time for touch in touches) + _LONGEST_PERIOD,
-    ).values_list("page_view_id", "visitor_id", "url", "timestamp")
-    return [Visit(*row) for row in rows.iterator(chunk_size=5000)]
+    sql = (
+        "SELECT page_view_id, visitor_id, url, timestamp"
+        f" FROM {connection.ops.quote_name(PageView._meta.db_table)}"
+        " WHERE account_id = %s AND timestamp >= %s AND timestamp <= %s AND visitor_id"
+    )
+    earliest = min(touch.time for touch in touches)
+    latest = max(touch.time for touch in touches) + _LONGEST_PERIOD
+    rows = _rows_of_visitors(sql, [account_id, earliest, latest], visitor_ids)
+    return [Visit(*row) for row in rows]
 
 
 def _stored(
     account_id: int, goal_ids: list[int], visitor_ids: Sequence[str]
 ) -> dict[tuple[int, str], tuple]:
-    rows = Conversion.objects.filter(
-        account_id=account_id, goal_id__in=goal_ids, visitor_id__in=visitor_ids
-    ).values_list("goal_id", "chat_id", *_VALUES)
+    if not goal_ids:
+        return {}
+    sql = (
+        f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {_CONVERSION_TABLE}"
+        f" WHERE account_id = %s AND goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
+        " AND visitor_id"
+    )
+    rows = _rows_of_visitors(sql, [account_id, *goal_ids], visitor_ids)
     return {(row[0], row[1]): row[2:] for row in rows}
+
+
+def _rows_of_visitors(sql: str, params: list[Any], visitor_ids: Sequence[str]) -> list[tuple]:
+    """The rows of `sql`, which ends with the column that must be one of `visitor_ids` (at most
+    CHUNK), their datetimes aware. On PostgreSQL the ids go as one array, and timestamps are
+    read by psycopg's own loader: psycopg parses a query of a thousand placeholders anew at each
+    call, and Django's time zone loader, written in Python, takes about three times as long."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)
+            cursor.execute(f"{sql} = ANY(%s)", [*params, list(visitor_ids)])
+            return cursor.fetchall()
+        # SQLite keeps times as text in UTC, without their zone: compared and read as such.
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [adapt(value) if isinstance(value, datetime) else value for value in params]
+        placeholders = ", ".join(["%s"] * len(visitor_ids))
+        cursor.execute(f"{sql} IN ({placeholders})", [*params, *visitor_ids])
+        return [
+            tuple(v.replace(tzinfo=UTC) if isinstance(v, datetime) else v for v in row)
+            for row in cursor.fetchall()
+        ]
 
 
 def _values(credit: Credit) -> tuple:
@@ -218,19 +262,26 @@ def _write(account_id: int, found: Iterable[Credit], *, earlier_only: bool) -> N
 def insert_rows(
     table: str, columns: list[str], rows: Sequence[list], tail: str, returning: str = ""
 ) -> list[tuple]:
-    """One multi-row INSERT of `rows` (at most CHUNK) into `table` (quoted), followed by
-    `tail` (an ON CONFLICT clause); the rows that RETURNING `returning` gives, if asked."""
+    """One INSERT of `rows` (at most CHUNK) into `table` (quoted), followed by `tail` (an ON
+    CONFLICT clause); the rows that RETURNING `returning` gives, if asked. On PostgreSQL, a
+    column is one array (unnest): psycopg would parse a query of thousands of placeholders anew
+    at each call."""
     if not rows:
         return []
-    adapt = connection.ops.adapt_datetimefield_value
-    params: list[Any] = [
-        adapt(value) if isinstance(value, datetime) else value for row in rows for value in row
-    ]
-    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        f"{', '.join([one_row] * len(rows))} {tail}"
-    )
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(column, 'text')}[]" for column in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}"
+        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        adapt = connection.ops.adapt_datetimefield_value
+        params = [
+            adapt(value) if isinstance(value, datetime) else value for row in rows for value in row
+        ]
+        one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            f"{', '.join([one_row] * len(rows))} {tail}"
+        )
     with connection.cursor() as cursor:
         cursor.execute(sql + (f" RETURNING {returning}" if returning else ""), params)
         return cursor.fetchall() if returning else []
