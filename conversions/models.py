@@ -20,7 +20,8 @@ class Chat(models.Model):
     """A Zendesk Chat chat object, kept as sent, with the fields attribution reads."""
 
     pk = models.CompositePrimaryKey("account_id", "chat_id")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Its own index would repeat the primary key's first column.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     chat_id = models.CharField(max_length=ID_MAX_LENGTH)
     visitor_id = models.CharField(max_length=ID_MAX_LENGTH)
     timestamp = models.DateTimeField()
@@ -36,7 +37,8 @@ class Touch(models.Model):
     """An agent's part in a chat with a visitor: what a conversion is credited to."""
 
     pk = models.CompositePrimaryKey("account_id", "chat_id", "agent_id")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Its own index would repeat the primary key's first column.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     chat_id = models.CharField(max_length=ID_MAX_LENGTH)
     agent_id = models.BigIntegerField()
     visitor_id = models.CharField(max_length=ID_MAX_LENGTH)
@@ -58,7 +60,8 @@ class PageView(models.Model):
     """A visit of a visitor to a URL: sent as such, or read from a chat's webpath."""
 
     pk = models.CompositePrimaryKey("account_id", "page_view_id")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Its own index would repeat the primary key's first column.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     # Room for the ids derived from a chat's id for its webpath (conversions.inputs).
     page_view_id = models.CharField(max_length=ID_MAX_LENGTH + 32)
     visitor_id = models.CharField(max_length=ID_MAX_LENGTH)
@@ -85,7 +88,8 @@ class Conversion(models.Model):
     """
 
     pk = models.CompositePrimaryKey("account_id", "goal_id", "chat_id")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    # Its own index would repeat the primary key's first column.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
     goal_id = models.BigIntegerField()
     chat_id = models.CharField(max_length=ID_MAX_LENGTH)
     conversion_id = models.CharField(max_length=32)
