@@ -43,7 +43,7 @@ from bench.conversions_data import Population, new_page_views
 from bench.conversions_import import Imported, measure_import, write_log
 from bench.conversions_report import Ingest, Measured
 from bench.disturbance import watch
-from bench.run import bench_environment, exit_on_signal, progress
+from bench.run import bench_environment, exit_on_signal, positive_setting, progress
 
 PARTS = ("attribution", "ingest", "cost", "api", "import")
 BATCH = 1000
@@ -55,12 +55,12 @@ IMPORT_COMMAND = processes.PROJECT / "conversions/management/commands/import_acc
 
 def main() -> int:
     sizes = {
-        "visitors": positive("BENCH_CONV_VISITORS", 50_000),
-        "page_views": positive("BENCH_CONV_PAGE_VIEWS", 1_000_000),
-        "chats": positive("BENCH_CONV_CHATS", 100_000),
-        "http_rows": positive("BENCH_CONV_HTTP_ROWS", 100_000),
-        "naive_rows": positive("BENCH_CONV_NAIVE_ROWS", 2_000),
-        "log_bytes": positive("BENCH_CONV_LOG_BYTES", 1_000_000_000),
+        "visitors": positive_setting("BENCH_CONV_VISITORS", 50_000),
+        "page_views": positive_setting("BENCH_CONV_PAGE_VIEWS", 1_000_000),
+        "chats": positive_setting("BENCH_CONV_CHATS", 100_000),
+        "http_rows": positive_setting("BENCH_CONV_HTTP_ROWS", 100_000),
+        "naive_rows": positive_setting("BENCH_CONV_NAIVE_ROWS", 2_000),
+        "log_bytes": positive_setting("BENCH_CONV_LOG_BYTES", 1_000_000_000),
     }
     try:
         totals = sorted(int(total) for total in setting("BENCH_CONV_API_TOTALS", "10000,1000000"))
@@ -275,16 +275,6 @@ def step(name: str, environment: dict[str, str], given: Any) -> Any:
     if completed.returncode != 0:
         raise SystemExit(f"bench.conversions_step {name} failed:\n{completed.stderr[-5000:]}")
     return json.loads(completed.stdout)
-
-
-def positive(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, default))
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SystemExit(f"{name} must be a whole number of at least 1.")
-    return value
 
 
 def setting(name: str, default: str) -> list[str]:
