@@ -150,7 +150,7 @@ def _chat(item: Any, key: str, problems: _Problems) -> ChatIn | None:
         problems.add(key, "Each chat is a JSON object.")
         return None
     before = len(problems.by_key)
-    chat_id = _field(item, "id", key, problems, _id)
+    chat_id = _field(item, "id", key, problems, _chat_id)
     visitor = item.get("visitor")
     if not isinstance(visitor, dict):
         problems.add(f"{key}.visitor", 'A chat needs its visitor, an object with an "id".')
@@ -338,6 +338,14 @@ def _id(value: Any) -> str:
     if _CONTROL.search(text):
         raise _Invalid("An id cannot contain control characters, such as a line break.")
     return text
+
+
+def _chat_id(value: Any) -> str:
+    chat_id = _id(value)
+    if chat_id.endswith("/"):
+        # The chat's address, /api/v2/chats/<id>, takes a trailing slash as optional.
+        raise _Invalid('A chat id cannot end with "/": the chat could not be read back by it.')
+    return chat_id
 
 
 def _page_view_id(value: Any) -> str:

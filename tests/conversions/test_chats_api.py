@@ -266,6 +266,7 @@ BAD_CHATS = {
     "no-id": (without("id"), "[1].id", "required"),
     "id-a-number": (chat(12), "[1].id", "not a number"),
     "id-over-255": (chat("c" * 256), "[1].id", "at most 255"),
+    "id-ending-in-a-slash": (chat("c-1/"), "[1].id", 'cannot end with "/"'),
     "nul-in-id": (chat("c-\x001"), "[1].id", "Null characters"),
     "no-visitor": (without("visitor"), "[1].visitor", "visitor"),
     "visitor-null": (chat("c-1") | {"visitor": None}, "[1].visitor", "visitor"),
