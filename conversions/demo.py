@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 from conversions.ingest import chats_ingest, page_views_ingest
 from conversions.inputs import MAX_CHATS, MAX_PAGE_VIEWS
+from conversions.recompute import chunks
 from goals import rules
 from goals.models import AttributionModel, Goal
 
@@ -199,10 +200,7 @@ def _send(ingest: Callable[..., Any], account: Account, items: list[dict], size:
     """Send the items in time order and batches of `size`, as a client streams them; the
     number stored."""
     items.sort(key=lambda item: item["timestamp"])  # one format: text order is time order
-    return sum(
-        ingest(account=account, items=items[start : start + size]).created
-        for start in range(0, len(items), size)
-    )
+    return sum(ingest(account=account, items=batch).created for batch in chunks(items, size))
 
 
 def _iso(moment: datetime) -> str:

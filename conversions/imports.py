@@ -8,7 +8,6 @@ flat whatever the file's size.
 import gzip
 import io
 import os
-import re
 import stat
 import sys
 import zlib
@@ -24,6 +23,7 @@ from django.db import reset_queries
 from tqdm import tqdm
 
 from accounts.models import Account
+from conversions.inputs import item_error_field
 
 # What reading further raises when a file is damaged: a gzip file cut short (EOFError) or
 # corrupt (zlib.error, or gzip.BadGzipFile, an OSError), or a disk that fails (OSError).
@@ -31,8 +31,6 @@ READ_ERRORS = (EOFError, OSError, zlib.error)
 # The first two bytes of every gzip member (RFC 1952, section 2.3.1).
 GZIP_MAGIC = b"\x1f\x8b"
 BUFFER_SIZE = 1 << 16
-# A refused batch's ValidationError is keyed by item, as "[3].timestamp" (conversions.inputs).
-_ITEM_KEY = re.compile(r"\[(?P<index>\d+)\]\.?(?P<field>.*)", re.S)
 
 
 def account_named(name: str) -> Account:
@@ -186,11 +184,12 @@ def _problems_by_item(error: ValidationError, count: int) -> dict[int, str]:
     """The items of a batch of `count` that `error` names, with what is wrong with each."""
     named: dict[int, list[str]] = {}
     for key, messages in getattr(error, "message_dict", {}).items():
-        match = _ITEM_KEY.fullmatch(key)
-        if match is None or int(match["index"]) >= count:
+        item = item_error_field(key)
+        if item is None or item[0] >= count:
             continue
-        prefix = f"{match['field']}: " if match["field"] else ""
-        named.setdefault(int(match["index"]), []).extend(prefix + m for m in messages)
+        index, field = item
+        prefix = f"{field}: " if field else ""
+        named.setdefault(index, []).extend(prefix + m for m in messages)
     return {index: "; ".join(messages) for index, messages in named.items()}
 
 

@@ -88,8 +88,7 @@ def _store_page_views(account_id: int, page_views: list[PageViewIn]) -> list[Vis
     # One order in every writer, so that batches that share page views cannot deadlock.
     ordered = sorted(page_views, key=lambda page_view: page_view.page_view_id)
     created: list[Visit] = []
-    for start in range(0, len(ordered), recompute.CHUNK):
-        chunk = ordered[start : start + recompute.CHUNK]
+    for chunk in recompute.chunks(ordered):
         rows = [
             [account_id, p.page_view_id, p.visitor_id, p.url, p.timestamp, p.title] for p in chunk
         ]
@@ -118,10 +117,10 @@ def _replace_webpaths(
         if chat.chat_id in stored
         for index in range(len(stored[chat.chat_id][1].get("webpath") or ()))
     ]
-    for start in range(0, len(old_ids), recompute.CHUNK):
-        PageView.objects.filter(
-            account_id=account_id, page_view_id__in=old_ids[start : start + recompute.CHUNK]
-        )._raw_delete(connection.alias)
+    for chunk in recompute.chunks(old_ids):
+        PageView.objects.filter(account_id=account_id, page_view_id__in=chunk)._raw_delete(
+            connection.alias
+        )
     _store_page_views(account_id, [page_view for chat in chats for page_view in chat.webpath])
 
 

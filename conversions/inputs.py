@@ -77,6 +77,17 @@ class ChatIn:
         return chat_touches(self)
 
 
+# A problem's key: the item's index in the batch, and the field within it ("[3].timestamp").
+_ITEM_KEY = re.compile(r"\[(?P<index>[0-9]+)\]\.?(?P<field>.*)", re.S)
+
+
+def item_error_field(key: str) -> tuple[int, str] | None:
+    """The item and field that a key of a batch's ValidationError names: "[3].timestamp" is
+    (3, "timestamp"), "[3]" is (3, ""); None for a key about the batch as a whole ("body")."""
+    match = _ITEM_KEY.fullmatch(key)
+    return (int(match["index"]), match["field"]) if match else None
+
+
 class _Problems:
     """The problems found in a batch, by key; raised together at the end."""
 

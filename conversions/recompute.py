@@ -130,7 +130,7 @@ def recompute_goals(account_id: int, goals: Sequence[GoalTerms]) -> None:
 def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[str]) -> None:
     goal_ids = [goal.goal_id for goal in goals]
     attribution = Attribution(goals)
-    for chunk in _chunks(visitors, CHUNK):
+    for chunk in chunks(visitors):
         touches = _touches(account_id, chunk)
         found = attribution.credits(touches, _page_views(account_id, chunk, touches))
         stored = _stored(account_id, goal_ids, chunk)
@@ -156,7 +156,7 @@ def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
     )
     return [
         Touch(*row)
-        for chunk in _chunks(sorted(visitor_ids), CHUNK)
+        for chunk in chunks(sorted(visitor_ids))
         for row in _rows_of_visitors(sql, [account_id], chunk)
     ]
 
@@ -250,7 +250,7 @@ def _write(account_id: int, found: Iterable[Credit], *, earlier_only: bool) -> N
         if earlier_only
         else ""
     )
-    for chunk in _chunks(rows, CHUNK):
+    for chunk in chunks(rows):
         insert_rows(
             _CONVERSION_TABLE,
             _COLUMNS,
@@ -287,7 +287,8 @@ def insert_rows(
         return cursor.fetchall() if returning else []
 
 
-def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    """The items a slice of `size` (CHUNK: what one statement takes) at a time, in order."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

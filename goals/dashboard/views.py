@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import administrator_required
 from accounts.models import Account
-from conversions.counts import conversion_counts
+from conversions.selectors import conversion_counts
 from goals import matching, rules
 from goals.dashboard.forms import (
     ConditionFormSet,
