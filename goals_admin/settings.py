@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "goals",
     "conversions",
+    "tracking",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_LIMIT, INGEST_BODY_LIMIT)
 # The incremental conversions export shows a conversion this many seconds after it changed, once
 # no transaction can still be writing others stamped with the same second (conversions.selectors).
 CONVERSIONS_EXPORT_DELAY = int(os.environ.get("CONVERSIONS_EXPORT_DELAY", "30"))
+
+# The tracking snippet's collect endpoint (tracking.collect): each address may send this many page
+# views (the rate's period is its first letter: s, m, h, d), each a body of at most this many bytes.
+TRACKING_RATE_LIMIT = os.environ.get("TRACKING_RATE_LIMIT", "300/min")
+TRACKING_BODY_LIMIT = int(os.environ.get("TRACKING_BODY_LIMIT", "16384"))
+# With REDIS_URL set, the endpoint appends page views to this Redis stream and
+# `manage.py ingest_worker` stores them (tracking.stream); it claims the entries of a worker that
+# died after this many seconds.
+TRACKING_STREAM = os.environ.get("TRACKING_STREAM", "goals-admin:page-views")
+TRACKING_CLAIM_SECONDS = float(os.environ.get("TRACKING_CLAIM_SECONDS", "60"))
 
 # How many enabled goals a new account may have; each account keeps its own copy of the figure.
 GOALS_ACTIVE_LIMIT = int(os.environ.get("GOALS_ACTIVE_LIMIT", "5"))

@@ -13,6 +13,7 @@ from oauth2_provider.views import TokenView
 from accounts import views as account_views
 from goals import rules
 from goals.api import errors
+from tracking.collect import collect
 
 api_v2 = include([path("", include("goals.api.urls")), path("", include("conversions.api.urls"))])
 
@@ -29,12 +30,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    # First: the API is asked most, and every pattern before the one that matches costs a try.
+    # First: the pages of the accounts' websites send a page view each, more than all the rest.
+    path("api/collect/<str:site_key>", collect, name="tracking-collect"),
+    # Then the API, asked most after it: every pattern before the one that matches costs a try.
     path("api/v2/", api_v2),
     # The newer base of the same API.
     path("api/v2/chat/", api_v2),
     path("", home, name="home"),
     path("goals/", include("goals.dashboard.urls")),
+    path("tracking/", include("tracking.dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", account_views.SignOutView.as_view(), name="logout"),
     path(

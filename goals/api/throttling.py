@@ -3,16 +3,16 @@ from typing import Any
 from oauth2_provider.models import AccessToken
 from rest_framework.throttling import SimpleRateThrottle
 
+from infra.rate import count_request
+
 
 class ApiRateThrottle(SimpleRateThrottle):
     """The API's rate limit, counted in the shared cache for each API client, else each user,
     else each address, in fixed windows of the rate's period (a minute for "200/min").
 
     DRF's own throttle keeps the time of every request of the period in one cache entry, read and
-    written back whole: two round trips, and work that grows with the rate. A counter is one
-    atomic increment. A client may so pass twice its rate across the turn of a window, and with
-    the cache in the database two simultaneous requests may count as one: the count is
-    approximate, which a rate limit can afford. With Redis out of reach nothing is counted.
+    written back whole: two round trips, and work that grows with the rate. A counter
+    (infra.rate.count_request) is one atomic increment, and approximate.
     """
 
     scope = "api"
@@ -29,15 +29,8 @@ class ApiRateThrottle(SimpleRateThrottle):
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
             return True
-        window = int(self.timer() // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        counter = f"{self.get_cache_key(request, view)}_{window}"
-        try:
-            count = self.cache.incr(counter)
-        except ValueError:  # the window's first request
-            # A second more, for app servers whose clocks are a little behind.
-            lifetime = self.window_ends - self.timer() + 1
-            count = 1 if self.cache.add(counter, 1, lifetime) else self.cache.incr(counter)
+        key = self.get_cache_key(request, view)
+        count, self.window_ends = count_request(key, self.duration, self.timer())
         return count is None or count <= self.num_requests
 
     def wait(self) -> float:

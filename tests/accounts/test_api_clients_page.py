@@ -147,7 +147,7 @@ def test_secret_has_a_copy_button_that_its_script_shows(alice_client):
     # Hidden until the script finds a clipboard to copy to: without it the secret is selected.
     assert "hidden" in button.attrs
     scripts = [s.attrs.get("src") for s in root.find_all("script")]
-    assert "/static/js/api_clients.js" in scripts
+    assert "/static/js/copy.js" in scripts
 
 
 def test_new_client_is_listed_as_never_used(alice_client):

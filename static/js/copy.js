@@ -1,6 +1,7 @@
-// The API clients page: a button that copies a new client's secret. Without this script, or where
-// the browser has no Clipboard API (a page served over plain HTTP from another host), the button
-// stays hidden and the secret is selected and copied by hand.
+// Copy buttons: a button[data-copy-from] copies the text of the element it names (a new API
+// client's secret, the tracking snippet) and says so in the [data-copy-status] beside it. Without
+// this script, or where the browser has no Clipboard API (a page served over plain HTTP from
+// another host), the buttons stay hidden and the text is selected and copied by hand.
 (function () {
   "use strict";
   if (!navigator.clipboard || !window.isSecureContext) return;
@@ -15,7 +16,7 @@
       status.textContent = "";
       navigator.clipboard.writeText(source.textContent.trim()).then(
         () => { status.textContent = "Copied"; },
-        () => { status.textContent = "Could not copy: select the secret and copy it."; },
+        () => { status.textContent = "Could not copy: select the text and copy it."; },
       );
     });
   });
