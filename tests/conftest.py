@@ -5,13 +5,15 @@ Test modules import helpers from tests/helpers/ (the API client that checks ever
 the schema is tests/helpers/api.py), never from this file or from one another.
 """
 
+import contextlib
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -56,6 +58,17 @@ def _cache_of_its_own(settings: Any) -> None:
         alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
         for alias, config in settings.CACHES.items()
     }
+
+
+@pytest.fixture(autouse=True)
+def _page_view_stream_of_its_own(settings: Any) -> Iterator[None]:
+    # With Redis, the collect endpoint queues page views in a stream, which outlives each test's
+    # database: a stream for each test keeps one test's page views out of the next.
+    settings.TRACKING_STREAM = f"test-{uuid.uuid4().hex}:page-views"
+    yield
+    if settings.REDIS_URL:
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis.from_url(settings.REDIS_URL).delete(settings.TRACKING_STREAM)
 
 
 @pytest.fixture(autouse=True)
