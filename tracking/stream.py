@@ -96,6 +96,8 @@ class IngestWorker:
         database or Redis error is logged and the batch tried again a second later."""
         self.ensure_group()
         while not should_stop():
+            # A connection past CONN_MAX_AGE, or broken, is replaced before the next batch.
+            close_old_connections()
             try:
                 self.step()
             except (DatabaseError, redis.RedisError):
@@ -106,7 +108,6 @@ class IngestWorker:
 
     def step(self) -> int:
         """Read one batch and store it; return how many entries it had."""
-        close_old_connections()
         entries = self._read("0") or self._claimed() or self._read(">", block=True)
         if entries:
             self.flush(entries)

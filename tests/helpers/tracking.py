@@ -49,12 +49,13 @@ def send_beacon(
     *,
     origin: str = SHOP,
     agent: str = BROWSER_AGENT,
+    address: str = "127.0.0.1",
     body: Any = None,
     **fields: Any,
 ) -> Any:
     """POST a page view to the site's collect endpoint as the script does (text/plain JSON),
-    from a page of `origin`. `fields` make the body {"id", "visitor_id", "url"[, "title"]};
-    `body` (bytes, or anything JSON can write) replaces it whole."""
+    from a page of `origin` in a browser at `address`. `fields` make the body {"id",
+    "visitor_id", "url"[, "title"]}; `body` (bytes, or anything JSON can write) replaces it."""
     if body is None:
         body = fields
     data = body if isinstance(body, bytes) else json.dumps(body)
@@ -63,6 +64,7 @@ def send_beacon(
         data=data,
         content_type="text/plain",
         headers={"Origin": origin, "User-Agent": agent},
+        REMOTE_ADDR=address,
     )
 
 
@@ -103,14 +105,10 @@ def database_url() -> str:
     )
 
 
-@contextmanager
-def ingest_worker_process(
-    consumer: str = "worker", claim_seconds: float = 60
-) -> Iterator[subprocess.Popen]:
-    """`manage.py ingest_worker` running against the test database and this test's stream,
-    stopped (SIGTERM, then SIGKILL) when the block ends. Needs data committed: a transactional
-    test (live_server, transactional_db)."""
-    environment = {
+def worker_environment(claim_seconds: float = 60) -> dict[str, str]:
+    """The environment of an ingest worker process that works on the test database and this
+    test's stream."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
@@ -118,16 +116,34 @@ def ingest_worker_process(
         "TRACKING_CLAIM_SECONDS": str(claim_seconds),
         "CONN_MAX_AGE": "0",
     }
-    process = start_ingest_worker(environment, consumer)
+
+
+@contextmanager
+def ingest_worker_process(consumer: str = "worker") -> Iterator[subprocess.Popen]:
+    """`manage.py ingest_worker` running against the test database and this test's stream,
+    stopped (SIGTERM, then SIGKILL) when the block ends. Needs data committed: a transactional
+    test (live_server, transactional_db)."""
+    process = start_ingest_worker(worker_environment(), consumer)
     try:
         yield process
     finally:
         stop(process)
 
 
-def start_ingest_worker(environment: dict[str, str], consumer: str) -> subprocess.Popen:
+def start_ingest_worker(
+    environment: dict[str, str], consumer: str, batch_size: int = 1000
+) -> subprocess.Popen:
+    """`manage.py ingest_worker --consumer CONSUMER` in the environment given."""
     return subprocess.Popen(
-        [sys.executable, "manage.py", "ingest_worker", "--consumer", consumer],
+        [
+            sys.executable,
+            "manage.py",
+            "ingest_worker",
+            "--consumer",
+            consumer,
+            "--batch-size",
+            str(batch_size),
+        ],
         cwd=PROJECT,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -135,6 +151,7 @@ def start_ingest_worker(environment: dict[str, str], consumer: str) -> subproces
 
 
 def stop(process: subprocess.Popen) -> None:
+    """Stop a worker process as a service manager does: SIGTERM, then SIGKILL after 10 s."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:

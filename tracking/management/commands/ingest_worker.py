@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from conversions.inputs import MAX_PAGE_VIEWS
 from tracking.stream import IngestWorker
 
 
@@ -22,7 +23,14 @@ class Command(BaseCommand):
             "(default: the host's name). A worker started again under its name first finishes "
             "what it left pending.",
         )
-        parser.add_argument("--batch-size", type=int, default=1000, help="Entries a batch.")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=MAX_PAGE_VIEWS,
+            choices=range(1, MAX_PAGE_VIEWS + 1),
+            metavar=f"1..{MAX_PAGE_VIEWS}",
+            help="Entries read and stored at a time.",
+        )
 
     def handle(self, *args: Any, consumer: str, batch_size: int, **options: Any) -> None:
         if not settings.REDIS_URL:
