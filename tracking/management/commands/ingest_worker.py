@@ -1,3 +1,4 @@
+import argparse
 import signal
 import socket
 from typing import Any
@@ -7,6 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from conversions.inputs import MAX_PAGE_VIEWS
 from tracking.stream import IngestWorker
+
+
+def batch_size(text: str) -> int:
+    """A batch size, as the command line gives it: 1 to MAX_PAGE_VIEWS."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_VIEWS:
+        raise argparse.ArgumentTypeError(f"give a number from 1 to {MAX_PAGE_VIEWS}")
+    return int(text)
 
 
 class Command(BaseCommand):
@@ -25,11 +33,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--batch-size",
-            type=int,
+            type=batch_size,
             default=MAX_PAGE_VIEWS,
-            choices=range(1, MAX_PAGE_VIEWS + 1),
-            metavar=f"1..{MAX_PAGE_VIEWS}",
-            help="Entries read and stored at a time.",
+            help=f"Entries read and stored at a time, 1 to {MAX_PAGE_VIEWS}.",
         )
 
     def handle(self, *args: Any, consumer: str, batch_size: int, **options: Any) -> None:
