@@ -27,7 +27,7 @@ from infra.csp import JSON_POLICY
 from infra.json_errors import error_body
 from infra.rate import count_request, parse_rate
 from tracking import rules, stream
-from tracking.models import Site
+from tracking.selectors import site_by_key
 
 ALLOWED_METHODS = "POST, OPTIONS"
 BEACON_FIELDS = ("id", "visitor_id", "url", "title")
@@ -46,7 +46,7 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
     agent = request.headers.get("User-Agent", "")
     if not agent or is_crawler(agent):
         return _answer(JsonResponse({"ignored": "Page views of crawlers are not counted."}), {})
-    site = Site.objects.filter(site_key=site_key).values_list("account_id", "origins").first()
+    site = site_by_key(site_key)
     if site is None:
         description = "No website has this site key: copy the snippet from the Tracking page."
         return _error(404, description, {})
