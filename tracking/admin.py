@@ -14,14 +14,22 @@ class SiteAdmin(admin.ModelAdmin):
     readonly_fields = [
         "account",
         "site_key",
-        "origins",
+        "allowed_origins",
         "page_views_received",
         "last_received_at",
         "last_received_url",
     ]
 
+    @admin.display(description="Origins")
+    def allowed_origins(self, site: Site) -> str:
+        return ", ".join(site.origins) or "None: every page is refused"
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Site | None = None) -> bool:
+        # A site deleted would come back with a new key and no origins: every page refused.
         return False

@@ -27,7 +27,7 @@ class Site(models.Model):
         default=0, help_text="Page views the snippet has stored, duplicates not counted."
     )
     last_received_at = models.DateTimeField(null=True, blank=True)
-    last_received_url = models.TextField(blank=True)
+    last_received_url = models.TextField("last received URL", blank=True)
 
     def __str__(self) -> str:
         return f"Tracking of {self.account_id}"

@@ -2,7 +2,10 @@
 send. Every door (the Tracking page, the collect endpoint, the ingest worker) goes through here.
 """
 
+import ipaddress
+import re
 import secrets
+import socket
 from urllib.parse import SplitResult, urlsplit
 
 from django.core.exceptions import ValidationError
@@ -12,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from conversions.ingest import PageViewsReceived, page_views_ingest
-from goals.matching import normalized_url
+from goals.matching import normalized_url, url_host
 from tracking.models import MAX_ORIGINS, ORIGIN_MAX_LENGTH, Site
 
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -87,6 +90,8 @@ def origin_problem(text: str) -> str | None:
         return 'An origin has no user name: remove the part before "@".'
     if not parts.hostname:
         return 'Write a host after "://", as in "https://shop.example".'
+    if _host(parts) is None:
+        return "Browsers refuse this host: write a domain name or an IP address."
     if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
         return "An origin is the scheme, the host and the port only: remove the path."
     try:
@@ -100,22 +105,59 @@ def origin_problem(text: str) -> str | None:
 
 def origin_of(url: str) -> str | None:
     """The origin of an http(s) URL as browsers send it in the Origin header (RFC 6454, section
-    6.2): the scheme and the host in lower case, the host in ASCII (punycode), the port only when
+    6.2; the host as the URL Standard writes it, section 3.7): the scheme and the host in lower
+    case, a domain in ASCII (punycode), an IPv6 address in its shortest form, the port only when
     it is not the scheme's default. "HTTPS://Shop.Example:443/cart" gives "https://shop.example".
-    None for a URL without one (another scheme, no host, a bad port)."""
+    None for a URL without one (another scheme, no host or one that browsers refuse, a bad
+    port)."""
     parts = _split(url)
-    if parts is None or parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+    if parts is None or parts.scheme not in DEFAULT_PORTS:
         return None
     try:
         port = parts.port
     except ValueError:
         return None
-    host_and_port = parts.netloc.rpartition("@")[2]
-    if port is not None:
-        host_and_port = host_and_port.rpartition(":")[0] + f":{port}"
-    origin = normalized_url(f"{parts.scheme}://{host_and_port}")
-    default = DEFAULT_PORTS[parts.scheme]
-    return origin.removesuffix(default) if origin.endswith(default) else origin
+    host = _host(parts)
+    if host is None:
+        return None
+    shown_port = "" if port is None or f":{port}" == DEFAULT_PORTS[parts.scheme] else f":{port}"
+    return f"{parts.scheme}://{host}{shown_port}"
+
+
+# What the URL Standard forbids in a domain (section 3.5, "forbidden domain code point"), of what
+# urlsplit lets through.
+_FORBIDDEN_IN_DOMAIN = re.compile(r'[\x00-\x20"#%/:<>?@\[\\\]^|\x7f]')
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _host(parts: SplitResult) -> str | None:
+    """The URL's host as browsers write it, or None where they refuse it."""
+    hostname = parts.hostname
+    if not hostname:
+        return None
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        if "%" in hostname:  # a zone ("%25eth0"), which browsers refuse
+            return None
+        try:
+            return f"[{ipaddress.IPv6Address(hostname).compressed}]"
+        except ValueError:
+            return None
+    if _FORBIDDEN_IN_DOMAIN.search(hostname):
+        return None
+    host = url_host(normalized_url(f"http://{hostname}"))  # a domain in ASCII (IDNA)
+    if not host.isascii():
+        return None
+    labels = host.removesuffix(".").split(".")
+    if _DIGITS.fullmatch(labels[-1]):
+        # A host that ends in a number is an IPv4 address, which browsers write in full:
+        # "127.1" is 127.0.0.1; "shop.123" is no host at all.
+        if not all(_DIGITS.fullmatch(label) for label in labels):
+            return None
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host.removesuffix(".")))
+        except OSError:
+            return None
+    return host
 
 
 def _split(url: str) -> SplitResult | None:
