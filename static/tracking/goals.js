@@ -15,6 +15,7 @@
   var KEY = "goalsAdmin.visitor";
   var visitor = null;
   var lastUrl = null;
+  var moves = [];
 
   function randomId() {
     var bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -38,8 +39,7 @@
     if (typeof id === "string" && id) remember(id);
   }
 
-  function send() {
-    var url = location.href;
+  function send(url) {
     if (silent || url === lastUrl) return;
     lastUrl = url;
     var body = JSON.stringify({ id: randomId(), visitor_id: visitorId(), url: url, title: document.title.slice(0, 1024) });
@@ -58,16 +58,27 @@
   };
   (Array.isArray(queued) ? queued : []).forEach(window.goalsAdmin.push);
 
+  // A single-page app sets the new page's title after it moves: its page view is sent a task
+  // later, with that title, or as the page goes, if it goes first.
+  function sendMoves() {
+    while (moves.length) send(moves.shift());
+  }
+  function moved() {
+    moves.push(location.href);
+    setTimeout(sendMoves, 0);
+  }
   var pushState = history.pushState;
   history.pushState = function () {
     var result = pushState.apply(this, arguments);
-    send();
+    moved();
     return result;
   };
-  addEventListener("popstate", send);
+  addEventListener("popstate", moved);
+  addEventListener("pagehide", sendMoves);
   addEventListener("pageshow", function (event) {
-    if (event.persisted) { lastUrl = null; send(); }
+    if (event.persisted) { lastUrl = null; send(location.href); }
   });
-  if (document.prerendering) document.addEventListener("prerenderingchange", send, { once: true });
-  else send();
+  function loaded() { send(location.href); }
+  if (document.prerendering) document.addEventListener("prerenderingchange", loaded, { once: true });
+  else loaded();
 })();
