@@ -546,7 +546,7 @@ def test_status_shows_how_many_arrived_and_the_latest_url(
     response = alice_client.get(STATUS)
 
     text = status_text(response)
-    assert text.startswith("3 page views received from your website; the latest")
+    assert text.startswith("3 page views received from your website. Latest, ")
     assert parse(response).find_all("code")[0].text == f"{SHOP}/cart?step=2"
     assert NOTHING_YET not in text
     assert status_text(alice_client.get(PAGE)) == text
