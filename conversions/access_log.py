@@ -91,11 +91,17 @@ def _detector() -> CrawlerDetect:
     return CrawlerDetect()
 
 
+# No browser sends a longer user agent (in-app browsers, the longest, send some 400 characters);
+# crawlerdetect's patterns take time that grows with the square of the length (seconds at 8,000).
+LONGEST_BROWSER_AGENT = 512
+
+
 @lru_cache(maxsize=4096)
 def is_crawler(agent: str) -> bool:
-    """Whether a user agent is a crawler's, by the crawlerdetect library's list; "" (no agent
-    logged) is not. Cached: a log repeats few agents many times."""
-    return bool(agent) and _detector().isCrawler(agent)
+    """Whether a user agent is a crawler's, by the crawlerdetect library's list, or one longer
+    than LONGEST_BROWSER_AGENT; "" (no agent logged) is not. Cached: a log repeats few agents
+    many times."""
+    return len(agent) > LONGEST_BROWSER_AGENT or (bool(agent) and _detector().isCrawler(agent))
 
 
 class LogPageViews:

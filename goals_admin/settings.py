@@ -158,6 +158,16 @@ STORAGES = {
 # In development whitenoise serves the files where they lie, as runserver does.
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 
+
+def tracking_script_headers(headers: dict, path: str, url: str) -> None:
+    """The tracking snippet's script is loaded by the pages of the accounts' websites: allowed
+    there even where a site isolates itself (Cross-Origin-Embedder-Policy: require-corp)."""
+    if url.startswith(f"/{STATIC_URL}tracking/"):
+        headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = tracking_script_headers
+
 # The cache is an optimisation, never a source of truth (README.md, "Caches"): the API's
 # serialized goals, recent Basic sign-ins and the rate-limit counters. Every app server must see the
 # same counters, so it is shared: Redis when REDIS_URL is set, else a table in the database. A Redis

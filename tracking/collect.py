@@ -4,8 +4,9 @@ sends from the pages of an account's website, with the account's public site key
 Plain Django, not the REST framework: it is the most asked address of the product, takes no
 credentials, and answers with no body when all goes well. A request is refused, and nothing
 stored, for an unknown key (404), an origin the account has not listed (403, with no CORS
-headers, so the browser does not let the page read the answer), a body that is no page view (400)
-and an address past its rate (429). Crawlers get 200 and a word that nothing was counted.
+headers, so the browser does not let the page read the answer), an address past its rate (429)
+and a body that is no page view (400), in that order. Crawlers (by their user agent) get 200 and
+a word that nothing was counted.
 """
 
 import json
@@ -43,9 +44,6 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
         response = _error(405, "Send page views with POST.", {})
         response["Allow"] = ALLOWED_METHODS
         return response
-    agent = request.headers.get("User-Agent", "")
-    if not agent or is_crawler(agent):
-        return _answer(JsonResponse({"ignored": "Page views of crawlers are not counted."}), {})
     site = site_by_key(site_key)
     if site is None:
         description = "No website has this site key: copy the snippet from the Tracking page."
@@ -61,13 +59,17 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
         )
     cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     if request.method == "OPTIONS":
-        return _answer(HttpResponse(status=204), cors | _PREFLIGHT)
+        return _answer(_no_content(), cors | _PREFLIGHT)
     rate, period = parse_rate(settings.TRACKING_RATE_LIMIT)
     count, window_ends = count_request(f"tracking-{_address(request)}", period, time.time())
     if count is not None and count > rate:
         response = _error(429, "Too many page views from this address: try again later.", cors)
         response["Retry-After"] = str(max(1, int(window_ends - time.time())))
         return response
+    agent = request.headers.get("User-Agent", "")
+    if not agent or is_crawler(agent):
+        ignored = JsonResponse({"ignored": "Page views of crawlers are not counted."})
+        return _answer(ignored, cors)
     try:
         page_view = beacon_page_view(request.body, origin)
     except ValidationError as error:
@@ -75,7 +77,7 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
         return _error(400, description, cors, details=error.message_dict)
     if not stream.append(account_id, page_view):
         rules.page_views_collect(account=Account(pk=account_id), items=[page_view])
-    return _answer(HttpResponse(status=204), cors)
+    return _answer(_no_content(), cors)
 
 
 def beacon_page_view(body: bytes, origin: str) -> dict[str, Any]:
@@ -87,7 +89,7 @@ def beacon_page_view(body: bytes, origin: str) -> dict[str, Any]:
     """
     try:
         sent = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what Python reads
         sent = None
     if not isinstance(sent, dict):
         raise ValidationError(
@@ -119,6 +121,12 @@ _PREFLIGHT = {
 def _address(request: HttpRequest) -> str:
     # The client's own address behind PROXY_COUNT proxies, as the sign-in lockouts count it.
     return get_client_ip_address(request) or ""
+
+
+def _no_content() -> HttpResponse:
+    response = HttpResponse(status=204)
+    del response["Content-Type"]  # there is no content to have a type
+    return response
 
 
 def _error(status: int, description: str, headers: dict[str, str], **extra: Any) -> HttpResponse:

@@ -93,14 +93,22 @@ class IngestWorker:
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Handle batches until `should_stop()` says so (it is asked between batches). A
-        database or Redis error is logged and the batch tried again a second later."""
-        self.ensure_group()
+        database or Redis error is logged and the batch tried again a second later; a consumer
+        group that Redis lost (a restart without its data, a FLUSHDB) is made again."""
+        group_ready = False
         while not should_stop():
             # A connection past CONN_MAX_AGE, or broken, is replaced before the next batch.
             close_old_connections()
             try:
+                if not group_ready:
+                    self.ensure_group()
+                    group_ready = True
                 self.step()
-            except (DatabaseError, redis.RedisError):
+            except (DatabaseError, redis.RedisError) as error:
+                if "NOGROUP" in str(error):
+                    log.warning("The stream's consumer group is gone: it is made again")
+                    group_ready = False
+                    continue
                 log.exception("The ingest worker will try again in a second")
                 # A broken connection is dropped, and a new one made for the next try.
                 connection.close()

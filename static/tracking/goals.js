@@ -1,8 +1,9 @@
 // Goals Admin's tracking script: a page view for each page load and each move of a single-page
-// app (history.pushState, popstate, a page shown again from the back-forward cache), sent to the
+// app (history.pushState, popstate, a page shown again from the back-forward cache; not a move to
+// a #fragment of the same page), sent to the
 // collect endpoint of the server this script came from, with the site key of its script tag:
 //   <script async src="https://GOALS-ADMIN/static/tracking/goals.js" data-site-key="KEY"></script>
-// The visitor id is a random id kept in the site's local storage (no cookie), or the one the site
+// The visitor id is a random id kept in the origin's local storage (no cookie), or the one the site
 // gives: window.goalsAdmin = [["identify", "ID"]] before the script, goalsAdmin.identify("ID")
 // after. With data-honour-gpc on the tag, a browser that sends Global Privacy Control sends nothing.
 (function () {
@@ -13,6 +14,8 @@
   var endpoint = new URL("/api/collect/" + encodeURIComponent(script.getAttribute("data-site-key") || ""), script.src).href;
   var silent = script.hasAttribute("data-honour-gpc") && navigator.globalPrivacyControl === true;
   var KEY = "goalsAdmin.visitor";
+  var LONGEST_URL = 4096; // the server's limits: a longer URL or id would be refused
+  var LONGEST_ID = 255;
   var visitor = null;
   var lastUrl = null;
   var moves = [];
@@ -27,22 +30,32 @@
     try { localStorage.setItem(KEY, id); } catch (e) { /* storage refused: kept for this page only */ }
   }
 
+  function valid(id) {
+    return typeof id === "string" && /\S/.test(id) && id.length <= LONGEST_ID && !/[\x00-\x1f\x7f]/.test(id);
+  }
+
   function visitorId() {
     if (!visitor) {
       try { visitor = localStorage.getItem(KEY); } catch (e) { /* storage refused */ }
-      if (!visitor) remember(randomId());
+      if (!valid(visitor)) remember(randomId());
     }
     return visitor;
   }
 
   function identify(id) {
-    if (typeof id === "string" && id) remember(id);
+    if (valid(id)) remember(id);
   }
 
+  function page(url) {
+    return url && url.split("#")[0];
+  }
+
+  // A move within the page (to a #fragment) is no page view.
   function send(url) {
-    if (silent || url === lastUrl) return;
+    if (silent || page(url) === page(lastUrl) || url.length > LONGEST_URL) return;
     lastUrl = url;
-    var body = JSON.stringify({ id: randomId(), visitor_id: visitorId(), url: url, title: document.title.slice(0, 1024) });
+    var title = Array.from(document.title).slice(0, 1024).join(""); // whole characters
+    var body = JSON.stringify({ id: randomId(), visitor_id: visitorId(), url: url, title: title });
     // text/plain keeps the request simple: no CORS preflight, and a beacon survives the page.
     var sent = false;
     try { sent = navigator.sendBeacon(endpoint, new Blob([body], { type: "text/plain" })); } catch (e) { /* none */ }

@@ -294,6 +294,24 @@ def test_a_visitor_id_given_before_the_snippet_is_sent_and_kept_for_the_next_pag
     ]
 
 
+def test_a_move_to_a_fragment_is_no_page_view_and_an_id_the_server_would_refuse_is_not_kept(
+    page_views_stored: None, shop: Shop, visitor: Page, acme: Account
+) -> None:
+    visitor.goto(shop.url("/"))
+    arrive(visitor, "Teapots for every table")
+    kept_id = visitor.evaluate("localStorage.getItem('goalsAdmin.visitor')")
+    visitor.evaluate("location.hash = 'deals'")
+    visitor.go_back()
+    visitor.evaluate("goalsAdmin.identify('x'.repeat(300)); goalsAdmin.identify('line\\nbreak')")
+    follow(visitor, "Pricing", "Pricing")
+
+    arrived = page_views_arrived(acme, 2)
+    assert [(view["url"], view["visitor_id"]) for view in arrived] == [
+        (shop.url("/"), kept_id),
+        (shop.url("/pricing"), kept_id),
+    ]
+
+
 def test_a_snippet_that_honours_gpc_sends_nothing_from_a_browser_that_asks_it(
     page_views_stored: None,
     shop: Shop,

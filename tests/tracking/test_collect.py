@@ -58,6 +58,7 @@ def test_a_page_view_from_a_listed_origin_is_stored_at_the_time_it_arrived(
     response = send_beacon(client, site, **a_page_view(title="Pricing"))
     assert response.status_code == 204, response.content
     assert response["Access-Control-Allow-Origin"] == SHOP
+    assert "Content-Type" not in response
     assert stored(acme) == [
         {"page_view_id": "pv-1", "visitor_id": "visitor-1", "url": PRICING, "title": "Pricing"}
     ]
@@ -139,6 +140,9 @@ def test_a_key_only_adds_to_its_own_account(
         "HeadlessChrome/131.0.0.0 Safari/537.36",
         "curl/8.5.0",
         "",
+        # Longer than any browser's: answered at once, where the crawler patterns would take
+        # seconds over it.
+        "Mozilla/5.0 " + "a" * 8000,
     ],
 )
 def test_a_crawler_stores_nothing(client: Client, site: Site, acme: Account, agent: str) -> None:
@@ -155,6 +159,7 @@ def test_a_crawler_stores_nothing(client: Client, site: Site, acme: Account, age
     [
         (b"{not json", "body"),
         (b"\xff\xfe", "body"),
+        (b"[" * 5000, "body"),
         ([a_page_view()], "body"),
         ("a text", "body"),
         ({"visitor_id": "v", "url": PRICING}, "id"),
@@ -296,3 +301,10 @@ def test_with_redis_out_of_reach_page_views_are_stored_at_once(
 def test_the_tracking_script_is_under_3_kb_gzipped() -> None:
     script = (settings.BASE_DIR / "static" / "tracking" / "goals.js").read_bytes()
     assert len(gzip.compress(script, 9)) < 3 * 1024
+
+
+def test_the_tracking_script_loads_on_sites_that_isolate_themselves(client: Client) -> None:
+    response = client.get("/static/tracking/goals.js")
+    assert response.status_code == 200
+    # Allowed on a page whose site sends Cross-Origin-Embedder-Policy: require-corp.
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"

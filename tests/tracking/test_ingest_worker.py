@@ -168,6 +168,21 @@ def test_sigterm_stops_the_worker_once_its_batch_is_stored(site: Site, acme: Acc
     assert left_in_stream(worker) == (len(ids) - len(stored), 0)
 
 
+@pytest.mark.django_db(transaction=True)  # run() closes its connection between batches
+def test_a_worker_whose_stream_redis_lost_makes_it_again_and_goes_on(
+    site: Site, acme: Account
+) -> None:
+    worker = IngestWorker(consumer="one", block_seconds=0.001)
+    worker.ensure_group()
+    # Redis restarted without its data (or someone ran FLUSHDB): the stream and its group are gone.
+    worker.client.delete(worker.stream)
+    ids = queue(acme, 3)
+    steps = iter(range(5))
+    worker.run(lambda: next(steps, None) is None)
+    assert stored_ids(acme) == ids
+    assert left_in_stream(worker) == (0, 0)
+
+
 def test_the_worker_will_not_start_without_redis(settings: Any) -> None:
     settings.REDIS_URL = ""
     with pytest.raises(CommandError, match="REDIS_URL"):

@@ -460,13 +460,27 @@ def test_after_replacing_the_key_the_old_one_is_refused_and_the_new_one_accepted
     ]
 
 
-def test_replacing_the_key_is_a_post(alice_client: Client, acme: Account) -> None:
+def test_replacing_the_key_asks_first_and_changes_nothing_until_asked_again(
+    alice_client: Client, acme: Account
+) -> None:
     key = rules.site_of(acme).site_key
 
     response = alice_client.get(REPLACE_KEY)
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Replace the site key?" in page
+    assert "every page with the current snippet is refused" in page
     assert rules.site_of(acme).site_key == key
+
+
+def test_a_poll_after_the_session_ended_sends_the_whole_page_to_sign_in(client: Client) -> None:
+    page = f"http://testserver{PAGE}"  # as htmx tells it
+    response = client.get(STATUS, headers={"HX-Request": "true", "HX-Current-URL": page})
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"/accounts/login/?next={PAGE}"
+    assert response.content == b""
 
 
 def test_agent_cannot_replace_the_site_key(arthur: User, acme: Account) -> None:

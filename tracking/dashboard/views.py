@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from accounts.access import administrator_required
 from tracking import rules
@@ -73,9 +72,12 @@ def tracking_status(request: HttpRequest) -> HttpResponse:
     return render(request, "tracking/partials/status.html", {"site": site})
 
 
-@require_POST
 @administrator_required
 def site_key_replace(request: HttpRequest) -> HttpResponse:
+    """A page that asks before the key is replaced, and its form's POST, which replaces it: the
+    pages that still send the old key are refused from then on, and nothing brings it back."""
+    if request.method != "POST":
+        return render(request, "tracking/site_key_confirm.html")
     rules.site_key_replace(account=request.user.account)
     messages.success(
         request,
