@@ -235,9 +235,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.lockout.login_of"
 # Behind load balancers, count each client's own address, not the balancer's: PROXY_COUNT is how
 # many proxies append themselves to X-Forwarded-For before Django.
+# django-ipware reads it: X-Forwarded-For must then be "<client>, <proxy 1>, ...", one address a
+# proxy. Without proxies, only the connection's own address counts: a header anyone can send
+# would let a caller pick the address it is counted under.
 if PROXY_COUNT := int(os.environ.get("PROXY_COUNT", "0")):
     AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -51,10 +51,11 @@ def send_beacon(
     agent: str = BROWSER_AGENT,
     address: str = "127.0.0.1",
     body: Any = None,
+    forwarded_for: str | None = None,
     **fields: Any,
 ) -> Any:
     """POST a page view to the site's collect endpoint as the script does (text/plain JSON),
-    from a page of `origin` in a browser at `address`. `fields` make the body {"id",
+    from a page of `origin` in a browser at `address` (behind proxies that say `forwarded_for`). `fields` make the body {"id",
     "visitor_id", "url"[, "title"]}; `body` (bytes, or anything JSON can write) replaces it."""
     if body is None:
         body = fields
@@ -65,6 +66,7 @@ def send_beacon(
         content_type="text/plain",
         headers={"Origin": origin, "User-Agent": agent},
         REMOTE_ADDR=address,
+        **({"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}),
     )
 
 

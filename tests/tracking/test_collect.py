@@ -308,3 +308,34 @@ def test_the_tracking_script_loads_on_sites_that_isolate_themselves(client: Clie
     assert response.status_code == 200
     # Allowed on a page whose site sends Cross-Origin-Embedder-Policy: require-corp.
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+
+
+def test_a_forwarded_address_is_not_believed_without_proxies(
+    client: Client, site: Site, settings: Any
+) -> None:
+    settings.TRACKING_RATE_LIMIT = "2/min"
+    statuses = [
+        send_beacon(
+            client, site, **a_page_view(f"pv-{n}"), forwarded_for=f"203.0.113.{n}"
+        ).status_code
+        for n in range(3)
+    ]
+    # One connection, one address, whatever the header says.
+    assert statuses == [204, 204, 429]
+
+
+def test_behind_a_proxy_each_forwarded_client_has_a_rate_of_its_own(
+    client: Client, site: Site, settings: Any
+) -> None:
+    settings.TRACKING_RATE_LIMIT = "2/min"
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+    def from_client(address: str, n: int) -> int:
+        forwarded = f"{address}, 198.51.100.1"  # the client, then the load balancer
+        return send_beacon(
+            client, site, **a_page_view(f"pv-{address}-{n}"), forwarded_for=forwarded
+        ).status_code
+
+    assert [from_client("203.0.113.7", n) for n in range(3)] == [204, 204, 429]
+    assert from_client("203.0.113.8", 0) == 204
