@@ -7,7 +7,7 @@ PORT ?= 8000
 
 WORKERS ?= 2
 
-.PHONY: run serve test lint format install install-dev bench bench-conversions
+.PHONY: run serve test lint format install install-dev bench bench-conversions bench-tracking
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
@@ -29,15 +29,23 @@ test: $(VENV)/.dev
 
 # Load benchmark (bench/): gunicorn and wrk on this machine, against PostgreSQL and a private Redis.
 # BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5) an endpoint; fails when a target is missed.
-# Then the conversions bench (bench/conversions.py, sizes in BENCH_CONV_*), run even when the
-# first failed, so that one run reports every target.
+# Then the conversions bench (bench/conversions.py, sizes in BENCH_CONV_*) and the tracking bench
+# (bench/tracking.py), each run even when an earlier one failed, so that one run reports every
+# target.
 bench: $(VENV)/.dev
 	status=0; $(BIN)/python -m bench.run || status=1; \
-	$(BIN)/python -m bench.conversions || status=1; exit $$status
+	$(BIN)/python -m bench.conversions || status=1; \
+	$(BIN)/python -m bench.tracking || status=1; exit $$status
 
 # The conversions bench alone: ingest, attribution, API pages and import memory (issue 12).
 bench-conversions: $(VENV)/.dev
 	$(BIN)/python -m bench.conversions
+
+# The tracking bench alone: the collect endpoint against the constant-bytes view at 64
+# connections, and a burst of BENCH_TRACKING_BURST (200,000) page views through the ingest worker
+# (issue 13).
+bench-tracking: $(VENV)/.dev
+	$(BIN)/python -m bench.tracking
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

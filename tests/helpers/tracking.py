@@ -55,8 +55,9 @@ def send_beacon(
     **fields: Any,
 ) -> Any:
     """POST a page view to the site's collect endpoint as the script does (text/plain JSON),
-    from a page of `origin` in a browser at `address` (behind proxies that say `forwarded_for`). `fields` make the body {"id",
-    "visitor_id", "url"[, "title"]}; `body` (bytes, or anything JSON can write) replaces it."""
+    from a page of `origin` in a browser at `address`, or behind proxies that say
+    `forwarded_for`. `fields` make the body {"id", "visitor_id", "url"[, "title"]}; `body`
+    (bytes, or anything JSON can write) replaces it."""
     if body is None:
         body = fields
     data = body if isinstance(body, bytes) else json.dumps(body)
