@@ -76,7 +76,7 @@ def flush_queued() -> int:
     ingest_worker` would; return how many entries there were. Nothing to do without Redis."""
     if not settings.REDIS_URL:
         return 0
-    worker = IngestWorker(consumer="tests", block_seconds=0.001)
+    worker = IngestWorker(consumer="tests", block_seconds=0.001, linger_seconds=0)
     worker.ensure_group()
     count = 0
     while handled := worker.step():

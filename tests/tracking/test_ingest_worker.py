@@ -4,6 +4,7 @@ Redis, loses nothing when it dies, and stores nothing twice when it reads an ent
 import json
 import random
 import signal
+import threading
 import time
 from typing import Any
 
@@ -41,7 +42,7 @@ def queue(account: Account, count: int, *, first: int = 0) -> list[str]:
             "id": page_view_id,
             "visitor_id": f"visitor-{page_view_id[-2:]}",
             "url": f"{SHOP}/products/{page_view_id}",
-            "timestamp": iso(Account.objects.get(pk=account.pk).created_at),
+            "timestamp": iso(account.created_at),
         }
         assert stream.append(account.pk, page_view)
     return ids
@@ -72,6 +73,21 @@ def test_the_worker_stores_the_queue_in_batches_of_its_size(site: Site, acme: Ac
     assert left_in_stream(worker) == (0, 0)
     site.refresh_from_db()
     assert site.page_views_received == 2500
+
+
+def test_a_few_page_views_wait_a_moment_for_others_to_join_their_batch(
+    site: Site, acme: Account
+) -> None:
+    worker = IngestWorker(consumer="one", linger_seconds=0.5)
+    worker.ensure_group()
+    first = queue(acme, 1)
+    later = threading.Timer(0.1, queue, [acme, 9], {"first": 1})
+    later.start()
+    try:
+        assert worker.step() == 10
+    finally:
+        later.join()
+    assert stored_ids(acme) == first + [f"pv-{n:06d}" for n in range(1, 10)]
 
 
 def test_page_views_of_an_account_deleted_since_are_dropped(
