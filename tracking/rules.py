@@ -17,6 +17,7 @@ from accounts.models import Account
 from conversions.ingest import PageViewsReceived, page_views_ingest
 from goals.matching import normalized_url, url_host
 from tracking.models import MAX_ORIGINS, ORIGIN_MAX_LENGTH, Site
+from tracking.selectors import forget_sites
 
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
@@ -42,8 +43,10 @@ def site_key_replace(*, account: Account) -> Site:
     """Give the account's site a new key: pages that still send the old one are refused."""
     with transaction.atomic():
         site = Site.objects.select_for_update().get(pk=site_of(account).pk)
-        site.site_key = new_site_key()
+        old_key, site.site_key = site.site_key, new_site_key()
         site.save(update_fields=["site_key"])
+    # Once committed: the collect endpoint's cached look-ups (tracking.selectors).
+    forget_sites(old_key, site.site_key)
     return site
 
 
@@ -71,6 +74,7 @@ def origins_set(*, account: Account, origins: list[str]) -> Site:
         site = Site.objects.select_for_update().get(pk=site_of(account).pk)
         site.origins = kept
         site.save(update_fields=["origins"])
+    forget_sites(site.site_key)
     return site
 
 
