@@ -11,6 +11,7 @@ import secrets
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,8 +179,10 @@ def load(
     rounds: int,
     seconds: int,
     disturbances: list[Disturbance],
+    run_wrk: Callable[[str, Endpoint, Path, float], WrkRun] = wrk.run,
 ) -> tuple[dict[str, WrkRun], dict[str, list[WrkRun]]]:
-    """The warm-up run and the rounds' runs of every endpoint."""
+    """The warm-up run and the rounds' runs of every endpoint, each by `run_wrk` (bench.wrk's
+    own unless a bench loads its endpoints otherwise)."""
     scripts = {
         endpoint.name: wrk.write_script(workdir / f"endpoint-{index}.lua", endpoint)
         for index, endpoint in enumerate(loaded)
@@ -189,7 +192,7 @@ def load(
         if endpoint.creates_goals:
             database.delete_goals_except(seed.writes_account_id, seed.put_target_ids)
         with watch(f"{stage}: {endpoint.name}", noted):
-            result = wrk.run(base_url, endpoint, scripts[endpoint.name], duration)
+            result = run_wrk(base_url, endpoint, scripts[endpoint.name], duration)
         others = noted[-1].others_cpu_percent
         progress(
             f"{stage}: {endpoint.name}: {result.requests_per_second:.1f} req/s "

@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
-from unittest import mock
 
 import django
 from django.conf import settings
@@ -120,10 +119,9 @@ def run_bench(stack: ExitStack, rounds: int, seconds: int, burst_size: int) -> M
     disturbances: list[Disturbance] = []
     # bench.run's load, with wrk as this bench runs it. None of the endpoints writes goals: the
     # goals bench's seed, which it would reset them with, is not needed.
-    with mock.patch.object(wrk, "run", run_wrk):
-        warm_ups, runs = load(
-            base_url, [collect, constant], None, workdir, rounds, seconds, disturbances
-        )
+    warm_ups, runs = load(
+        base_url, [collect, constant], None, workdir, rounds, seconds, disturbances, run_wrk
+    )
     progress("Waiting for the ingest worker to store what the load sent…")
     processes.wait_until(
         lambda: stream.length() == 0, "the ingest worker's catching up", worker, CATCH_UP_SECONDS
