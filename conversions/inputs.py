@@ -195,17 +195,24 @@ def _chat(item: Any, key: str, problems: _Problems) -> ChatIn | None:
     return None if len(problems.by_key) > before else chat
 
 
-def _check_storable(value: Any, key: str, problems: _Problems) -> None:
+# Deeper than this, a chat's JSON is no chat, and writing it out would pass Python's recursion
+# limit.
+MAX_NESTING = 64
+
+
+def _check_storable(value: Any, key: str, problems: _Problems, depth: int = 0) -> None:
     """Record what no database column can keep, anywhere in a chat kept as sent, its keys
-    included: NUL (PostgreSQL refuses it), unpaired surrogates (not UTF-8), and numbers too
-    large for JSON's doubles (1e400, which Python reads as infinity)."""
-    if isinstance(value, dict):
+    included: NUL (PostgreSQL refuses it), unpaired surrogates (not UTF-8), numbers too large
+    for JSON's doubles (1e400, which Python reads as infinity), and nesting past MAX_NESTING."""
+    if isinstance(value, dict | list) and depth >= MAX_NESTING:
+        problems.add(key, f"Objects and lists may be nested {MAX_NESTING} deep at most.")
+    elif isinstance(value, dict):
         for name, inner in value.items():
             _check_storable(name, key, problems)
-            _check_storable(inner, f"{key}.{name}", problems)
+            _check_storable(inner, f"{key}.{name}", problems, depth + 1)
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            _check_storable(inner, f"{key}[{index}]", problems)
+            _check_storable(inner, f"{key}[{index}]", problems, depth + 1)
     elif isinstance(value, str | float):
         try:
             _storable_text(value) if isinstance(value, str) else _storable_number(value)

@@ -136,6 +136,9 @@ def _error(status: int, description: str, headers: dict[str, str], **extra: Any)
 def _answer(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
     # A fixed policy, which the CSP middleware keeps: JSON or nothing runs no script.
     response["Content-Security-Policy"] = JSON_POLICY
+    # Readable by pages that isolate themselves (Cross-Origin-Embedder-Policy), where the
+    # browser would otherwise report each beacon's answer as blocked.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
     for name, value in headers.items():
         response[name] = value
     return response

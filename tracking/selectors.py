@@ -4,6 +4,8 @@ import re
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 from tracking.models import SITE_KEY_LENGTH, Site
 
@@ -11,7 +13,6 @@ from tracking.models import SITE_KEY_LENGTH, Site
 # committed (tracking.rules); a look-up that read the database just before that commit may keep
 # the old answer after it, which then serves for at most this long.
 SITE_CACHE_SECONDS = 10
-_NO_SITE = "none"
 # What tracking.rules.new_site_key makes: no other text is any site's key.
 _SITE_KEY = re.compile(rf"[A-Za-z0-9_-]{{{SITE_KEY_LENGTH}}}")
 
@@ -27,21 +28,30 @@ _SITE_BY_KEY = "SELECT {}, {} FROM {} WHERE {} = %s".format(
 def site_by_key(site_key: str) -> tuple[int, list[str]] | None:
     """The account id and the allowed origins of the site with this key; None when no site has
     it. From the shared cache (one round trip to Redis, where the database would take two: its
-    check of the kept connection, then the query), else from the database, then kept."""
+    check of the kept connection, then the query), else from the database, then kept. Unknown
+    keys are not kept: anyone can make up as many as they like, and the cache in the database
+    would make room for them by dropping other entries, the rate limit's counters among them."""
     if not _SITE_KEY.fullmatch(site_key):
         return None
     key = _cache_key(site_key)
     kept = cache.get(key)
     if kept is not None:
-        return None if kept == _NO_SITE else (kept[0], kept[1])
+        return kept[0], kept[1]
     found = _site_in_database(site_key)
-    cache.set(key, _NO_SITE if found is None else list(found), SITE_CACHE_SECONDS)
+    if found is not None:
+        cache.set(key, list(found), SITE_CACHE_SECONDS)
     return found
 
 
 def forget_sites(*site_keys: str) -> None:
     """Drop the cached look-ups of these keys (after a write of their site has committed)."""
     cache.delete_many([_cache_key(site_key) for site_key in site_keys])
+
+
+@receiver(post_delete, sender=Site)
+def _forget_deleted_site(sender: type[Site], instance: Site, **kwargs: object) -> None:
+    # An account deleted takes its site along, and the cached look-up goes with them.
+    forget_sites(instance.site_key)
 
 
 def _cache_key(site_key: str) -> str:

@@ -116,7 +116,10 @@ class IngestWorker:
                     log.warning("The stream's consumer group is gone: it is made again")
                     group_ready = False
                     continue
-                log.exception("The ingest worker will try again in a second")
+                if isinstance(error, redis.ConnectionError):
+                    log.warning("Redis out of reach (%s): trying again in a second", error)
+                else:
+                    log.exception("The ingest worker will try again in a second")
                 self._own_pending = True
                 # A broken connection is dropped, and a new one made for the next try.
                 connection.close()

@@ -1,6 +1,6 @@
 // Goals Admin's tracking script: a page view for each page load and each move of a single-page
 // app (history.pushState, popstate, a page shown again from the back-forward cache; not a move to
-// a #fragment of the same page), sent to the
+// a #fragment of the same page, unless it is a "#/" route), sent to the
 // collect endpoint of the server this script came from, with the site key of its script tag:
 //   <script async src="https://GOALS-ADMIN/static/tracking/goals.js" data-site-key="KEY"></script>
 // The visitor id is a random id kept in the origin's local storage (no cookie), or the one the site
@@ -30,8 +30,17 @@
     try { localStorage.setItem(KEY, id); } catch (e) { /* storage refused: kept for this page only */ }
   }
 
+  // What the server takes as an id: text, not blank, without control characters or halves of a
+  // character (lone surrogates); anything else would have every page view of the visitor refused.
   function valid(id) {
-    return typeof id === "string" && /\S/.test(id) && id.length <= LONGEST_ID && !/[\x00-\x1f\x7f]/.test(id);
+    if (typeof id !== "string" || !/\S/.test(id) || id.length > LONGEST_ID || /[\x00-\x1f\x7f-\x9f]/.test(id)) return false;
+    try { encodeURIComponent(id); return true; } catch (e) { return false; }
+  }
+
+  // Whole characters: a site may have cut its title in the middle of one.
+  function text(value, length) {
+    return Array.from(value).filter(function (c) { return c.length > 1 || c < "\ud800" || c > "\udfff"; })
+      .slice(0, length).join("");
   }
 
   function visitorId() {
@@ -46,16 +55,20 @@
     if (valid(id)) remember(id);
   }
 
+  // The page a URL shows: without its #fragment, unless the fragment is a route ("#/orders",
+  // "#!/orders") of a single-page app that routes by fragments.
   function page(url) {
-    return url && url.split("#")[0];
+    var at = url ? url.indexOf("#") : -1;
+    var route = url && (url.charAt(at + 1) === "/" || url.charAt(at + 1) === "!");
+    return at < 0 || route ? url : url.slice(0, at);
   }
 
   // A move within the page (to a #fragment) is no page view.
   function send(url) {
-    if (silent || page(url) === page(lastUrl) || url.length > LONGEST_URL) return;
+    if (silent || page(url) === page(lastUrl)) return;
     lastUrl = url;
-    var title = Array.from(document.title).slice(0, 1024).join(""); // whole characters
-    var body = JSON.stringify({ id: randomId(), visitor_id: visitorId(), url: url, title: title });
+    if (url.length > LONGEST_URL) return;
+    var body = JSON.stringify({ id: randomId(), visitor_id: visitorId(), url: url, title: text(document.title, 1024) });
     // text/plain keeps the request simple: no CORS preflight, and a beacon survives the page.
     var sent = false;
     try { sent = navigator.sendBeacon(endpoint, new Blob([body], { type: "text/plain" })); } catch (e) { /* none */ }

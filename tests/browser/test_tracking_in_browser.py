@@ -303,11 +303,15 @@ def test_a_move_to_a_fragment_is_no_page_view_and_an_id_the_server_would_refuse_
     visitor.evaluate("location.hash = 'deals'")
     visitor.go_back()
     visitor.evaluate("goalsAdmin.identify('x'.repeat(300)); goalsAdmin.identify('line\\nbreak')")
+    visitor.evaluate("goalsAdmin.identify('half \\ud83d'); goalsAdmin.identify('\\x85')")
+    # A route of a single-page app that routes by fragments is a page, though.
+    visitor.evaluate("history.pushState(null, '', '#/deals')")
     follow(visitor, "Pricing", "Pricing")
 
-    arrived = page_views_arrived(acme, 2)
+    arrived = page_views_arrived(acme, 3)
     assert [(view["url"], view["visitor_id"]) for view in arrived] == [
         (shop.url("/"), kept_id),
+        (shop.url("/#/deals"), kept_id),
         (shop.url("/pricing"), kept_id),
     ]
 

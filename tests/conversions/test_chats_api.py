@@ -437,6 +437,19 @@ def test_a_number_past_what_json_doubles_hold_is_refused_where_it_is(alice_api, 
     assert not Chat.objects.exists()
 
 
+def test_a_chat_nested_deeper_than_any_chat_is_refused_not_a_server_error(alice_api, acme):
+    # Nested past any chat, toward the depth at which writing it out again would fail.
+    body = json.dumps([chat("c-1", extra="DEEP")]).replace('"DEEP"', "[" * 200 + "]" * 200)
+
+    response = alice_api.post(PATH, raw=body)
+
+    assert response.status_code == 400
+    [(field, messages)] = response.json()["details"].items()
+    assert field.startswith("[0].extra")
+    assert messages == ["Objects and lists may be nested 64 deep at most."]
+    assert not Chat.objects.exists()
+
+
 def test_a_triggers_automatic_message_is_no_touch_and_refuses_nothing(alice_api, acme, thanks_goal):
     trigger = {**agent_message(), "nick": "agent:trigger", "name": "Welcome trigger"}
     history = [trigger, *chat("c-1")["history"]]

@@ -109,12 +109,35 @@ def test_a_request_without_a_listed_origin_stores_nothing(
     assert stored(acme) == []
 
 
-def test_a_wrong_site_key_stores_nothing(client: Client, site: Site, acme: Account) -> None:
-    wrong = Site(site_key="not-a-site-key-at-all")
-    response = send_beacon(client, wrong, **a_page_view())
+@pytest.mark.parametrize("key", ["not-a-site-key-at-all", "AAAAAAAAAAAAAAAAAAAAAA"])
+def test_a_wrong_site_key_stores_nothing(
+    client: Client, site: Site, acme: Account, key: str
+) -> None:
+    response = send_beacon(client, Site(site_key=key), **a_page_view())
     assert response.status_code == 404
     assert response.json()["error"] == "Not found"
     assert stored(acme) == []
+
+
+def test_made_up_keys_take_no_room_in_the_cache_where_the_rate_is_counted(
+    client: Client, site: Site, acme: Account, settings: Any
+) -> None:
+    settings.TRACKING_RATE_LIMIT = "2/min"
+    assert send_beacon(client, site, **a_page_view("pv-1")).status_code == 204
+    assert send_beacon(client, site, **a_page_view("pv-2")).status_code == 204
+    # The database's cache keeps 300 entries, and makes room by dropping a third of them.
+    for n in range(320):
+        made_up = Site(site_key=f"{n:022d}")
+        assert send_beacon(client, made_up, **a_page_view()).status_code == 404
+    assert send_beacon(client, site, **a_page_view("pv-3")).status_code == 429
+
+
+def test_a_deleted_accounts_key_is_refused_at_once(
+    client: Client, site: Site, acme: Account
+) -> None:
+    assert send_beacon(client, site, **a_page_view("pv-1")).status_code == 204
+    acme.delete()
+    assert send_beacon(client, site, **a_page_view("pv-2")).status_code == 404
 
 
 def test_a_key_only_adds_to_its_own_account(
@@ -277,6 +300,8 @@ def test_a_collected_page_view_credits_the_agent_who_chatted_with_the_visitor(
 def test_the_answers_carry_a_policy_that_runs_nothing(client: Client, site: Site) -> None:
     response = send_beacon(client, site, **a_page_view())
     assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    # Pages that isolate themselves (Cross-Origin-Embedder-Policy) may read it.
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert "Set-Cookie" not in response
 
 
