@@ -1,7 +1,7 @@
--- wrk's requests to the collect endpoint (bench.tracking): each a page view of its own, sent as
--- the tracking script sends it from a browser (text/plain JSON, the page's Origin), by one of
--- ADDRESSES clients, through one proxy: X-Forwarded-For holds the client's address, then the
--- proxy's, as PROXY_COUNT=1 reads it (each proxy appends itself).
+-- wrk's requests to the collect endpoint and to the plain collect view (bench.tracking): each a
+-- page view of its own, sent as the tracking script sends it from a browser (text/plain JSON, the
+-- page's Origin), by one of ADDRESSES clients, through one proxy: X-Forwarded-For holds the
+-- client's address, then the proxy's, as PROXY_COUNT=1 reads it (each proxy appends itself).
 --
 -- Arguments after the URL: the prefix of this run's page view ids, how many page views to send
 -- in all (0: as many as the run's time allows), wrk's threads, the origin, the user agent, the

@@ -1,6 +1,6 @@
-"""wrk against the collect endpoint for the tracking bench (bench.tracking): its runs beside the
-constant-bytes view, and the burst, timed until the ingest worker has stored it all. The page
-views are bench/tracking.lua's, each of its own.
+"""wrk against the collect endpoint for the tracking bench (bench.tracking): its runs beside its
+yardsticks, and the burst, timed until the ingest worker has stored it all. The page views, the
+endpoint's and the plain collect view's, are bench/tracking.lua's, each of its own.
 """
 
 import itertools
@@ -23,6 +23,7 @@ from bench.tracking_report import Burst
 from bench.wrk import WrkRun
 
 COLLECT = "POST /api/collect/{site_key}"
+PLAIN_COLLECT = "baseline: plain collect"
 CONNECTIONS = 64
 SCRIPT = Path(__file__).with_name("tracking.lua")
 BROWSER_AGENT = (
@@ -103,9 +104,9 @@ def page_views(prefix: str, count: int) -> list[str]:
 
 def run_wrk(base_url: str, endpoint: Endpoint, script: Path, seconds: float) -> WrkRun:
     """bench.wrk.run's stand-in while bench.run.load loads the endpoints: CONNECTIONS
-    connections, and the collect endpoint's page views made by bench/tracking.lua, each of its
+    connections, and the page views that the POSTs send made by bench/tracking.lua, each of its
     own (bench.wrk's `script` sends the same request every time: it is left unused)."""
-    arguments = page_views(f"load-{next(LOAD_RUNS)}", 0) if endpoint.name == COLLECT else []
+    arguments = page_views(f"load-{next(LOAD_RUNS)}", 0) if endpoint.method == "POST" else []
     command = wrk_command(base_url + endpoint.paths[0], int(seconds), *arguments)
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:

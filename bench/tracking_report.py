@@ -62,13 +62,29 @@ class Measured:
     disturbances: list[Disturbance] = field(default_factory=list)
 
 
-def load_table(rows: list[Row]) -> str:
+def load_table(rows: list[Row], yardstick: str) -> str:
+    """The rows under load; "ratio" is each row's req/s over its baseline's (the target's), and a
+    column more tells it over the `yardstick` row's, for information."""
     lines = markdown_header(
-        ["endpoint", "req/s", "p50 ms", "p99 ms", "queries", "ratio", "target", "non-2xx"]
+        [
+            "endpoint",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "queries",
+            "ratio",
+            "target",
+            f"ratio to {yardstick.removeprefix('baseline: ')}",
+            "non-2xx",
+        ]
     )
+    by_yardstick = next(row for row in rows if row.endpoint.name == yardstick).requests_per_second
     for row in rows:
         endpoint = row.endpoint
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}x"
+        to_yardstick = (
+            "—" if endpoint.name == yardstick else f"{row.requests_per_second / by_yardstick:.2f}x"
+        )
         target = (
             f"≥ {endpoint.min_ratio:g}x req/s, p99 ≤ {endpoint.max_p99_of_floor:g}x the baseline's"
             if endpoint.min_ratio is not None and endpoint.max_p99_of_floor is not None
@@ -76,7 +92,8 @@ def load_table(rows: list[Row]) -> str:
         )
         lines.append(
             f"| {endpoint.name} | {row.requests_per_second:.1f} | {row.p50_ms:.2f} "
-            f"| {row.p99_ms:.2f} | {row.queries} | {ratio} | {target} | {row.non_2xx} |"
+            f"| {row.p99_ms:.2f} | {row.queries} | {ratio} | {target} | {to_yardstick} "
+            f"| {row.non_2xx} |"
         )
     return "\n".join(lines)
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("bench/plain/<int:account_id>/goals", views.plain_goals),
     path("bench/plain/<int:account_id>/goals/<int:goal_id>", views.plain_goal),
     path("bench/constant/<int:account_id>/goals", views.constant_goals),
+    path("bench/plain/collect/<str:site_key>", views.plain_collect),
     *product_urlpatterns,
 ]

@@ -4,22 +4,32 @@ They read and write the same rows as /api/v2/goals and answer the same JSON, but
 authentication, throttling, content negotiation or serializers (the account is in the URL), and
 no validation beyond what the database refuses: what plain Django costs. Writes keep the active-goal
 limit, which is the domain's rule, not the API's.
+
+plain_collect is the tracking bench's: the collect endpoint's round trips to Redis and nothing else.
 """
 
 import functools
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account
 from goals.models import Condition, Goal
+from infra.csp import JSON_POLICY
+from infra.rate import count_request, parse_rate
+from tracking import stream
+from tracking.selectors import site_by_key
 
 GOAL_FIELDS = ("name", "description", "enabled", "attribution_model", "attribution_period")
 LIMIT_EXCEEDED = {"error": "Goals limit exceeded"}
@@ -46,6 +56,26 @@ def plain_goal(request: HttpRequest, account_id: int, goal_id: int) -> JsonRespo
 @require_GET
 def constant_goals(request: HttpRequest, account_id: int) -> HttpResponse:
     return HttpResponse(frozen_goals_json(account_id), content_type="application/json")
+
+
+@csrf_exempt
+@require_POST
+def plain_collect(request: HttpRequest, site_key: str) -> HttpResponse:
+    """The collect endpoint's I/O with none of its checks: the site's look-up, the address's
+    rate counter (counted, never refused) and the XADD of the page view as sent."""
+    site = site_by_key(site_key)
+    if site is None:
+        raise Http404
+    _, period = parse_rate(settings.TRACKING_RATE_LIMIT)
+    # Counters of their own, one an address as the endpoint's, which the yardstick leaves alone.
+    count_request(f"plain-tracking-{get_client_ip_address(request) or ''}", period, time.time())
+    # Stamped as the endpoint stamps it, so that the ingest worker stores it as it stores the
+    # endpoint's: the work behind both views' runs is the same.
+    page_view = {**json.loads(request.body), "timestamp": timezone.now().isoformat()}
+    stream.append(site[0], page_view)
+    # The endpoint's fixed policy: without it, django-csp would build one from the settings,
+    # which costs more than the rest of this view.
+    return HttpResponse(status=204, headers={"Content-Security-Policy": JSON_POLICY})
 
 
 @functools.cache
