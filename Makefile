@@ -42,8 +42,8 @@ bench-conversions: $(VENV)/.dev
 	$(BIN)/python -m bench.conversions
 
 # The tracking bench alone: the collect endpoint against the constant-bytes view and a plain view
-# of the same round trips, at 64 connections, and a burst of BENCH_TRACKING_BURST (200,000) page views through the ingest worker
-# (issue 13).
+# of the same round trips, at 64 connections, and a burst of BENCH_TRACKING_BURST (200,000) page
+# views through the ingest worker (issue 13).
 bench-tracking: $(VENV)/.dev
 	$(BIN)/python -m bench.tracking
 
