@@ -16,8 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from accounts import services
 from accounts.models import User
-from tests.helpers.api import PASSWORD
-from tests.helpers.browser import DESKTOP, PHONE
+from tests.helpers.browser import DESKTOP, PHONE, sign_in
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,14 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 # A name that cannot wrap between words: the longest a row of the list has to hold.
 LONG_NAME = "Warehouse-inventory-synchronisation-nightly"
-
-
-def sign_in_to_the_clients_page(page: Page, user: User) -> None:
-    page.goto("/api-clients/")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="API clients", exact=True)).to_be_visible()
 
 
 def create_client(page: Page, name: str) -> str:
@@ -89,7 +80,7 @@ def expect_create_button_placed(page: Page, width: int) -> None:
 
 
 def test_reloading_after_creating_a_client_creates_no_second_one(page: Page, alice: User) -> None:
-    sign_in_to_the_clients_page(page, alice)
+    sign_in(page, alice, start="/api-clients/", heading="API clients")
 
     secret = create_client(page, "Shop sync")
     expect(client_rows(page)).to_have_count(1)
@@ -111,7 +102,7 @@ def test_reloading_after_creating_a_client_creates_no_second_one(page: Page, ali
 def test_copy_button_puts_the_secret_on_the_clipboard_and_says_so(
     page: Page, alice: User, browser_context_options: dict[str, Any]
 ) -> None:
-    sign_in_to_the_clients_page(page, alice)
+    sign_in(page, alice, start="/api-clients/", heading="API clients")
     secret = create_client(page, "Shop sync")
     ready = page.get_by_role("region", name="“Shop sync” is ready")
 
@@ -128,7 +119,7 @@ def test_copy_button_puts_the_secret_on_the_clipboard_and_says_so(
 def test_page_works_without_javascript_and_offers_no_dead_copy_button(
     page: Page, alice: User, browser_context_options: dict[str, Any]
 ) -> None:
-    sign_in_to_the_clients_page(page, alice)
+    sign_in(page, alice, start="/api-clients/", heading="API clients")
 
     secret = create_client(page, "Shop sync")
 
@@ -145,7 +136,7 @@ def test_clients_page_fits_the_screen_with_every_button_in_reach(
 ) -> None:
     services.api_client_create(owner=alice, name=LONG_NAME)
     services.api_client_create(owner=alice, name="Reports")
-    sign_in_to_the_clients_page(page, alice)
+    sign_in(page, alice, start="/api-clients/", heading="API clients")
     width = browser_context_options["viewport"]["width"]
     assert page.evaluate("window.innerWidth") == width
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from accounts.models import Account, User
 from goals.models import Goal
 from tests.helpers.api import PASSWORD
-from tests.helpers.browser import PHONE, expect_no_horizontal_scroll
+from tests.helpers.browser import PHONE, expect_no_horizontal_scroll, sign_in
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,15 +24,6 @@ CHECKOUT_URL = "https://shop.example/checkout"
 CART = {"type": "url", "operator": "contains", "value": "cart"}
 CHECKOUT = {"type": "url", "operator": "equals", "value": CHECKOUT_URL}
 LIMIT_ERROR = "Goals limit exceeded"
-
-
-def sign_in(page: Page, user: User, password: str = PASSWORD) -> None:
-    page.goto("/goals/")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Goals", exact=True)).to_be_visible()
 
 
 def condition_rows(page: Page) -> Locator:

@@ -13,8 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import Account, User
 from goals.models import Goal
-from tests.helpers.api import PASSWORD
-from tests.helpers.browser import DESKTOP, PHONE, expect_no_horizontal_scroll
+from tests.helpers.browser import DESKTOP, PHONE, expect_no_horizontal_scroll, sign_in
 
 # The live server's threads see the test's writes only outside a transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,14 +25,6 @@ LIMIT_ERROR = "Goals limit exceeded"
 CART = {"type": "url", "operator": "contains", "value": "cart"}
 BASKET = {"type": "url", "operator": "contains", "value": "basket"}
 CHECKOUT = {"type": "url", "operator": "equals", "value": "https://shop.example/checkout"}
-
-
-def sign_in(page: Page, user: User) -> None:
-    page.goto("/goals/")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Goals", exact=True)).to_be_visible()
 
 
 def width_name(page: Page) -> str:

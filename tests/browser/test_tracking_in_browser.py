@@ -33,7 +33,7 @@ from accounts.models import Account, User
 from conversions.models import PageView
 from goals.models import Goal
 from tests.helpers.api import PASSWORD
-from tests.helpers.browser import DESKTOP, PHONE, PageProblems, expect_no_horizontal_scroll
+from tests.helpers.browser import DESKTOP, PHONE, PageProblems, expect_no_horizontal_scroll, sign_in
 from tests.helpers.shop import shop_server
 from tests.helpers.tracking import (
     BROWSER_AGENT,
@@ -135,14 +135,6 @@ def visitor(open_context: Callable[..., BrowserContext]) -> Page:
     """A visitor's browser: headless Chromium says "HeadlessChrome" in its user agent, which the
     collect endpoint takes for a crawler."""
     return open_context(user_agent=BROWSER_AGENT).new_page()
-
-
-def sign_in(page: Page, user: User) -> None:
-    page.goto("/goals/")
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Goals", exact=True)).to_be_visible()
 
 
 def arrive(page: Page, heading: str) -> None:

@@ -4,7 +4,18 @@ the watch kept on what the browser does."""
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, WebError
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    WebError,
+    expect,
+)
+
+from accounts.models import User
+from tests.helpers.api import PASSWORD
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {
@@ -13,6 +24,23 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
 }
+
+
+def sign_in(
+    page: Page,
+    user: User,
+    *,
+    start: str = "/goals/",
+    heading: str = "Goals",
+    password: str = PASSWORD,
+) -> None:
+    """Open `start`, sign in on the page it leads to, and wait for the page named `heading`."""
+    page.goto(start)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
 
 
 def expect_no_horizontal_scroll(page: Page) -> None:
