@@ -99,10 +99,10 @@ def origin_problem(text: str) -> str | None:
     if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
         return "An origin is the scheme, the host and the port only: remove the path."
     try:
-        parts.port  # noqa: B018 (reading it checks it)
+        port = parts.port
     except ValueError:
-        return "The port has to be a number from 1 to 65535."
-    if parts.port == 0:
+        port = 0
+    if port == 0:
         return "The port has to be a number from 1 to 65535."
     return None
 
