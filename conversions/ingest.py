@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from conversions import recompute
+from conversions import recompute, totals
 from conversions.attribution import Visit
 from conversions.inputs import (
     ChatIn,
@@ -146,9 +146,11 @@ def _store_chats(account_id: int, chats: list[ChatIn]) -> None:
         unique_fields=["account", "chat_id"],
         update_fields=["visitor_id", "timestamp", "data", "updated_at"],
     )
-    Touch.objects.filter(
+    stored = Touch.objects.filter(
         account_id=account_id, chat_id__in=[chat.chat_id for chat in chats]
-    )._raw_delete(connection.alias)
-    Touch.objects.bulk_create(
-        Touch(account_id=account_id, **asdict(touch)) for chat in chats for touch in chat.touches
     )
+    removed = list(stored)
+    stored._raw_delete(connection.alias)
+    added = [touch for chat in chats for touch in chat.touches]
+    Touch.objects.bulk_create(Touch(account_id=account_id, **asdict(touch)) for touch in added)
+    totals.touches_changed(account_id, removed=removed, added=added)

@@ -6,6 +6,8 @@ the account. No table refers to a chat or a goal with a foreign key: a chat is r
 whole when it is sent again, and a deleted goal's conversions keep its id and name.
 """
 
+from datetime import timedelta
+
 from django.db import models
 
 from accounts.models import Account
@@ -103,6 +105,9 @@ class Conversion(models.Model):
     department_id = models.BigIntegerField(null=True)
     department_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
     chat_timestamp = models.DateTimeField(help_text="When the credited touch happened.")
+    attribution_model = models.CharField(
+        max_length=16, help_text="The goal's model when it credited the touch."
+    )
     # Whole seconds, so that the incremental export's cursor (start_time, start_id) is exact.
     update_timestamp = models.DateTimeField()
 
@@ -121,7 +126,114 @@ class Conversion(models.Model):
             ),
             models.Index(fields=["account", "chat_id", "timestamp"], name="conversion_chat"),
             models.Index(fields=["account", "visitor_id"], name="conversion_visitor"),
+            # The reports' lists and downloads, newest first.
+            models.Index(fields=["account", "timestamp", "conversion_id"], name="conversion_time"),
         ]
 
     def __str__(self) -> str:
         return f"{self.goal_name} by chat {self.chat_id}"
+
+
+# The daily totals that the reports read (conversions.totals keeps them in step with every write
+# of conversions and touches): a report of 90 days sums a few thousand rows of these where it
+# would count hundreds of thousands of conversions. Days are UTC dates. A department key is
+# NO_DEPARTMENT for a chat without one: a key column cannot be null, and ids are never negative.
+NO_DEPARTMENT = -1
+# The upper bounds (exclusive) of the buckets of the time from the credited touch to the
+# conversion; the last bucket, past the last bound, reaches the longest attribution period.
+DELAY_BOUNDS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=2),
+    timedelta(hours=4),
+    timedelta(hours=8),
+    timedelta(hours=12),
+    timedelta(days=1),
+    timedelta(days=2),
+    timedelta(days=3),
+    timedelta(days=5),
+    timedelta(days=7),
+    timedelta(days=14),
+)
+DELAY_COLUMNS = [f"delay_{bucket}" for bucket in range(len(DELAY_BOUNDS) + 1)]
+
+
+class ConversionTotal(models.Model):
+    """The conversions of a day credited to an agent of a department for a goal, by attribution
+    model, with how many fell in each bucket of DELAY_BOUNDS (columns DELAY_COLUMNS)."""
+
+    pk = models.CompositePrimaryKey(
+        "account_id", "day", "goal_id", "agent_id", "department_id", "attribution_model"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    goal_id = models.BigIntegerField()
+    agent_id = models.BigIntegerField()
+    department_id = models.BigIntegerField()
+    attribution_model = models.CharField(max_length=16)
+    conversions = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.conversions} conversions of goal {self.goal_id} on {self.day}"
+
+
+# One column a bucket, so that a report sums them in the same pass as the conversions.
+for _column in DELAY_COLUMNS:
+    ConversionTotal.add_to_class(_column, models.IntegerField(default=0))
+
+
+class ServedChatTotal(models.Model):
+    """The chats of a department served on a day: chats with at least one touch, each counted
+    once, on the day of its first touch."""
+
+    pk = models.CompositePrimaryKey("account_id", "day", "department_id")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    department_id = models.BigIntegerField()
+    chats = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.chats} chats served on {self.day}"
+
+
+class AgentServedTotal(models.Model):
+    """The chats of a department that an agent served on a day (the day of their touch)."""
+
+    pk = models.CompositePrimaryKey("account_id", "day", "agent_id", "department_id")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    agent_id = models.BigIntegerField()
+    department_id = models.BigIntegerField()
+    chats = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.chats} chats served by agent {self.agent_id} on {self.day}"
+
+
+class Agent(models.Model):
+    """An agent's name as their latest touch (by its time) gives it: what the reports call them."""
+
+    pk = models.CompositePrimaryKey("account_id", "agent_id")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    agent_id = models.BigIntegerField()
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    named_at = models.DateTimeField(help_text="The time of the touch that gave the name.")
+
+    def __str__(self) -> str:
+        return self.name or f"Agent {self.agent_id}"
+
+
+class Department(models.Model):
+    """A department's name as its latest chat (by touch time) gives it."""
+
+    pk = models.CompositePrimaryKey("account_id", "department_id")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    department_id = models.BigIntegerField()
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    named_at = models.DateTimeField(help_text="The time of the touch that gave the name.")
+
+    def __str__(self) -> str:
+        return self.name or f"Department {self.department_id}"

@@ -10,8 +10,10 @@ Three ways in, all set-based (a query a batch of visitors, never one an event):
 
 Writers of one account exclude one another where it matters (lock_conversions): page-view
 batches share the lock, while chats and goal changes hold it alone, so that no batch computes
-with touches or goal terms that another is changing. On SQLite, writers serialize anyway
-(BEGIN IMMEDIATE).
+with touches or goal terms that another is changing; page-view batches that credit conversions
+then take turns at writing them (take_turn), so that each reads the stored conversions it
+replaces, and the daily totals (conversions.totals) change by exactly the difference. On
+SQLite, writers serialize anyway (BEGIN IMMEDIATE).
 """
 
 import hashlib
@@ -25,6 +27,7 @@ from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
+from conversions import totals
 from conversions.attribution import Attribution, Credit, GoalTerms, Touch, Visit, credits
 from conversions.models import Conversion, PageView
 from conversions.models import Touch as TouchRow
@@ -33,8 +36,10 @@ from goals.signals import goal_written
 
 # Rows a statement: within SQLite's 32,766 parameters with every table's columns.
 CHUNK = 1000
-# The class of PostgreSQL advisory locks that guard an account's conversions ("conv").
+# The class of PostgreSQL advisory locks that guard an account's conversions ("conv"), and that
+# of the turns that page-view batches take at writing them ("turn").
 LOCK_CLASS = 0x636F6E76
+TURN_CLASS = 0x7475726E
 _LONGEST_PERIOD = timedelta(days=ATTRIBUTION_PERIOD_MAX)
 _CONVERSION_TABLE = connection.ops.quote_name(Conversion._meta.db_table)
 # What a conversion says, besides its key: a stored row is rewritten only when this differs.
@@ -49,6 +54,7 @@ _VALUES = [
     "department_id",
     "department_name",
     "chat_timestamp",
+    "attribution_model",
 ]
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
 _KEY = ["account_id", "goal_id", "chat_id"]
@@ -78,6 +84,17 @@ def lock_conversions(account_id: int, *, exclusive: bool) -> None:
         cursor.execute(f"SELECT {function}(%s::int4, %s::int4)", [LOCK_CLASS, account_id])
 
 
+def take_turn(account_id: int) -> None:
+    """Wait for the other page-view batches of the account to finish writing conversions, until
+    the transaction ends. A batch takes its turn after its page views are stored, and then
+    writes only conversions and totals, which only turn holders write: no turn waits on
+    another batch that waits for the turn."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s::int4, %s::int4)", [TURN_CLASS, account_id])
+
+
 def conversion_id(goal_id: int, chat_id: str) -> str:
     """The stable id of the conversion of a (goal, chat) pair: 16 hexadecimal digits."""
     return hashlib.blake2b(f"{goal_id}\x00{chat_id}".encode(), digest_size=8).hexdigest()
@@ -98,7 +115,30 @@ def credit_page_views(account_id: int, page_views: Sequence[Visit]) -> None:
     if not touches:
         return
     found = credits(enabled_goals(account_id), touches, page_views)
-    _write(account_id, found.values(), earlier_only=True)
+    if not found:
+        return
+    take_turn(account_id)
+    chat_ids = sorted({chat_id for _, chat_id in found})
+    sql = (
+        f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {_CONVERSION_TABLE}"
+        " WHERE account_id = %s AND chat_id"
+    )
+    stored = {
+        (row[0], row[1]): row[2:]
+        for chunk in chunks(chat_ids)
+        for row in _rows_matching(sql, [account_id], chunk)
+        if (row[0], row[1]) in found
+    }
+    # Page view ids compare by code point, as Python compares strings.
+    at = _VALUES.index("timestamp"), _VALUES.index("page_view_id")
+    earlier = [
+        credit
+        for key, credit in found.items()
+        if key not in stored
+        or (credit.page_view.timestamp, credit.page_view.page_view_id)
+        < (stored[key][at[0]], stored[key][at[1]])
+    ]
+    _write(account_id, earlier, stored)
 
 
 def recompute_visitors(account_id: int, visitor_ids: Iterable[str]) -> None:
@@ -120,11 +160,17 @@ def recompute_goals(account_id: int, goals: Sequence[GoalTerms]) -> None:
         )
         visitors = [row[0] for row in cursor.fetchall()]
     _recompute(account_id, goals, visitors)
-    Conversion.objects.filter(
-        account_id=account_id, goal_id__in=[g.goal_id for g in goals]
-    ).exclude(
-        visitor_id__in=TouchRow.objects.filter(account_id=account_id).values("visitor_id")
-    )._raw_delete(connection.alias)
+    goal_ids = [goal.goal_id for goal in goals]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_CONVERSION_TABLE} WHERE account_id = %s"
+            f" AND goal_id IN ({', '.join(['%s'] * len(goal_ids))}) AND visitor_id NOT IN"
+            f" (SELECT visitor_id FROM {connection.ops.quote_name(TouchRow._meta.db_table)}"
+            f" WHERE account_id = %s) RETURNING goal_id, {', '.join(_VALUES)}",
+            [account_id, *goal_ids, account_id],
+        )
+        removed = [_counted(row[0], _aware(row[1:])) for row in cursor.fetchall()]
+    totals.conversions_changed(account_id, removed=removed, added=())
 
 
 def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[str]) -> None:
@@ -137,7 +183,7 @@ def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[s
         _write(
             account_id,
             [credit for key, credit in found.items() if _values(credit) != stored.get(key)],
-            earlier_only=False,
+            stored,
         )
         gone = defaultdict(list)
         for goal_id, chat_id in stored.keys() - found.keys():
@@ -146,6 +192,11 @@ def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[s
             Conversion.objects.filter(
                 account_id=account_id, goal_id=goal_id, chat_id__in=chat_ids
             )._raw_delete(connection.alias)
+        totals.conversions_changed(
+            account_id,
+            removed=[_counted(key[0], stored[key]) for key in stored.keys() - found.keys()],
+            added=(),
+        )
 
 
 def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
@@ -157,7 +208,7 @@ def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
     return [
         Touch(*row)
         for chunk in chunks(sorted(visitor_ids))
-        for row in _rows_of_visitors(sql, [account_id], chunk)
+        for row in _rows_matching(sql, [account_id], chunk)
     ]
 
 
@@ -173,7 +224,7 @@ def _page_views(account_id: int, visitor_ids: Sequence[str], touches: list[Touch
     )
     earliest = min(touch.time for touch in touches)
     latest = max(touch.time for touch in touches) + _LONGEST_PERIOD
-    rows = _rows_of_visitors(sql, [account_id, earliest, latest], visitor_ids)
+    rows = _rows_matching(sql, [account_id, earliest, latest], visitor_ids)
     return [Visit(*row) for row in rows]
 
 
@@ -187,29 +238,46 @@ def _stored(
         f" WHERE account_id = %s AND goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
         " AND visitor_id"
     )
-    rows = _rows_of_visitors(sql, [account_id, *goal_ids], visitor_ids)
+    rows = _rows_matching(sql, [account_id, *goal_ids], visitor_ids)
     return {(row[0], row[1]): row[2:] for row in rows}
 
 
-def _rows_of_visitors(sql: str, params: list[Any], visitor_ids: Sequence[str]) -> list[tuple]:
-    """The rows of `sql`, which ends with the column that must be one of `visitor_ids` (at most
+def _rows_matching(sql: str, params: list[Any], ids: Sequence[str]) -> list[tuple]:
+    """The rows of `sql`, which ends with the column that must be one of `ids` (at most
     CHUNK), their datetimes aware. On PostgreSQL the ids go as one array, and timestamps are
     read by psycopg's own loader: psycopg parses a query of a thousand placeholders anew at each
     call, and Django's time zone loader, written in Python, takes about three times as long."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)
-            cursor.execute(f"{sql} = ANY(%s)", [*params, list(visitor_ids)])
+            cursor.execute(f"{sql} = ANY(%s)", [*params, list(ids)])
             return cursor.fetchall()
         # SQLite keeps times as text in UTC, without their zone: compared and read as such.
         adapt = connection.ops.adapt_datetimefield_value
         params = [adapt(value) if isinstance(value, datetime) else value for value in params]
-        placeholders = ", ".join(["%s"] * len(visitor_ids))
-        cursor.execute(f"{sql} IN ({placeholders})", [*params, *visitor_ids])
-        return [
-            tuple(v.replace(tzinfo=UTC) if isinstance(v, datetime) else v for v in row)
-            for row in cursor.fetchall()
-        ]
+        placeholders = ", ".join(["%s"] * len(ids))
+        cursor.execute(f"{sql} IN ({placeholders})", [*params, *ids])
+        return [_aware(row) for row in cursor.fetchall()]
+
+
+def _aware(row: Sequence[Any]) -> tuple:
+    """A row as read by a cursor, with SQLite's naive UTC datetimes made aware."""
+    return tuple(
+        v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v for v in row
+    )
+
+
+def _counted(goal_id: int, values: Sequence[Any]) -> "totals.Counted":
+    """A stored conversion's values (in _VALUES' order) as the daily totals count it."""
+    named = dict(zip(_VALUES, values, strict=True))
+    return totals.Counted(
+        named["timestamp"],
+        goal_id,
+        named["agent_id"],
+        named["department_id"],
+        named["attribution_model"],
+        named["chat_timestamp"],
+    )
 
 
 def _values(credit: Credit) -> tuple:
@@ -225,12 +293,13 @@ def _values(credit: Credit) -> tuple:
         touch.department_id,
         touch.department_name,
         touch.time,
+        credit.goal.attribution_model,
     )
 
 
-def _write(account_id: int, found: Iterable[Credit], *, earlier_only: bool) -> None:
-    """Insert or rewrite these conversions; with earlier_only, a stored one is rewritten only
-    by a page view that comes before its own (by timestamp, then id)."""
+def _write(account_id: int, found: Sequence[Credit], stored: dict[tuple[int, str], tuple]) -> None:
+    """Insert these conversions, or rewrite the stored ones of their (goal, chat) pairs, whose
+    values `stored` holds, read under this writer's lock; and change the totals to match."""
     # Whole seconds: the incremental export's cursor (start_time, start_id) counts in them.
     now = timezone.now().replace(microsecond=0)
     rows = sorted(
@@ -241,35 +310,37 @@ def _write(account_id: int, found: Iterable[Credit], *, earlier_only: bool) -> N
         key=lambda row: (row[1], row[2]),  # one order in every writer: no deadlocks
     )
     updates = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[3:])
-    # Page view ids compare as Python compares them, by code point: PostgreSQL's "C" collation
-    # (SQLite's own comparison already is), whatever the database's collation.
-    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
-    condition = (
-        f" WHERE (excluded.timestamp, excluded.page_view_id{collate}) < "
-        f"({_CONVERSION_TABLE}.timestamp, {_CONVERSION_TABLE}.page_view_id{collate})"
-        if earlier_only
-        else ""
-    )
     for chunk in chunks(rows):
         insert_rows(
             _CONVERSION_TABLE,
             _COLUMNS,
             chunk,
-            f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {updates}{condition}",
+            f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {updates}",
         )
+    totals.conversions_changed(
+        account_id,
+        removed=[_counted(c.goal.goal_id, stored[c.key]) for c in found if c.key in stored],
+        added=[_counted(c.goal.goal_id, _values(c)) for c in found],
+    )
 
 
 def insert_rows(
-    table: str, columns: list[str], rows: Sequence[list], tail: str, returning: str = ""
+    table: str,
+    columns: list[str],
+    rows: Sequence[list],
+    tail: str,
+    returning: str = "",
+    types: dict[str, str] | None = None,
 ) -> list[tuple]:
     """One INSERT of `rows` (at most CHUNK) into `table` (quoted), followed by `tail` (an ON
     CONFLICT clause); the rows that RETURNING `returning` gives, if asked. On PostgreSQL, a
-    column is one array (unnest): psycopg would parse a query of thousands of placeholders anew
-    at each call."""
+    column is one array (unnest) of its type in `types`, else in _ARRAY_TYPES, else text:
+    psycopg would parse a query of thousands of placeholders anew at each call."""
     if not rows:
         return []
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(column, 'text')}[]" for column in columns)
+        types = {**_ARRAY_TYPES, **(types or {})}
+        arrays = ", ".join(f"%s::{types.get(column, 'text')}[]" for column in columns)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}"
         params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
     else:

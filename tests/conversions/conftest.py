@@ -1,7 +1,10 @@
 """Fixtures of the conversions API's tests: Alice's bearer tokens, a goal that visitors meet
-on the thank-you page, and a stopped clock for the moments conversions are stamped with."""
+on the thank-you page, and a stopped clock for the moments conversions are stamped with.
 
-from collections.abc import Callable
+Every test here ends by counting the stored conversions and touches again: the daily totals
+that the reports read must agree with them, whatever the test did."""
+
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,10 +13,26 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Account, User
+from conversions import totals
 from goals.models import Goal
 from tests.helpers.api import Api
 from tests.helpers.conversions import bearer
 from tests.helpers.tokens import token_of
+
+
+@pytest.fixture(autouse=True)
+def totals_agree_with_the_stored_rows(request: pytest.FixtureRequest) -> Iterator[None]:
+    database = next(
+        (name for name in ("transactional_db", "db") if name in request.fixturenames), None
+    )
+    if database is None:
+        yield
+        return
+    # Asked for here, the database is set up before this fixture and torn down after it.
+    request.getfixturevalue(database)
+    yield
+    for account_id in Account.objects.values_list("pk", flat=True):
+        assert totals.differences(account_id) == []
 
 
 @pytest.fixture
