@@ -39,6 +39,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("goals/", include("goals.dashboard.urls")),
     path("tracking/", include("tracking.dashboard.urls")),
+    path("conversions/", include("conversions.dashboard.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", account_views.SignOutView.as_view(), name="logout"),
     path(

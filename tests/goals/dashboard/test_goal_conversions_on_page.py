@@ -1,11 +1,12 @@
-"""The goals page says, beside each goal, how many conversions it had in the last 30 days.
+"""The goals page says, beside each goal, how many conversions it had in the last 30 days (UTC
+days, today's included), with a trend line, and leads to the report of that goal.
 
 Cast (tests/conftest.py): Alice administers Acme; Bob administers Bluebird.
 """
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
@@ -14,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, User
-from conversions import ingest
-from conversions.models import Conversion
+from conversions import ingest, totals
+from conversions.models import Conversion, ConversionTotal
 from conversions.recompute import conversion_id
 from goals import rules
 from goals.models import Goal
@@ -36,13 +37,22 @@ def conversions_line(response: Any, goal: Goal) -> str:
     return lines[0].text
 
 
-def convert(account: Account, goal: Goal, count: int = 1, *, days_ago: float = 1) -> None:
-    """Store `count` conversions of the goal, `days_ago` days before now, as the engine does."""
-    moment = timezone.now() - timedelta(days=days_ago)
-    Conversion.objects.bulk_create(conversion(account, goal, moment) for _ in range(count))
+def convert(
+    account: Account, goal: Goal, count: int = 1, *, days_ago: float = 1, at: datetime | None = None
+) -> None:
+    """Store `count` conversions of the goal, `days_ago` days before now (or `at`), as the
+    engine does: with the daily totals."""
+    moment = at or timezone.now() - timedelta(days=days_ago)
+    stored = Conversion.objects.bulk_create(conversion(account, goal, moment) for _ in range(count))
+    totals.conversions_changed(
+        account.pk,
+        removed=(),
+        added=[totals.Counted.of_row(vars(row)) for row in stored],
+    )
 
 
 def conversion(account: Account, goal: Goal, moment: datetime) -> Conversion:
+    """A conversion of the goal at that moment, credited to Ann (agent 7), by last touch."""
     chat_id = f"chat-{next(CHAT_NUMBERS)}"
     return Conversion(
         account=account,
@@ -57,6 +67,7 @@ def conversion(account: Account, goal: Goal, moment: datetime) -> Conversion:
         agent_id=7,
         agent_name="Ann",
         chat_timestamp=moment - timedelta(minutes=5),
+        attribution_model="last_touch",
         update_timestamp=timezone.now().replace(microsecond=0),
     )
 
@@ -115,9 +126,10 @@ def test_only_conversions_of_the_last_30_days_count(
     acme: Account, alice_client: Client, make_goal: Callable[..., Goal]
 ) -> None:
     goal = make_goal(acme)
-    convert(acme, goal, days_ago=0.01)
-    convert(acme, goal, 2, days_ago=29.9)
-    convert(acme, goal, 4, days_ago=30.1)
+    today = datetime.combine(timezone.now().date(), time(), UTC)
+    convert(acme, goal, at=timezone.now())
+    convert(acme, goal, 2, at=today - timedelta(days=29))
+    convert(acme, goal, 4, at=today - timedelta(days=29, microseconds=1))
     convert(acme, goal, 8, days_ago=59)
 
     response = alice_client.get("/goals/")
@@ -157,14 +169,55 @@ def test_a_goal_switched_off_still_shows_the_conversions_it_had(
     assert conversions_line(response, goal) == "3 conversions in the last 30 days"
 
 
-def test_the_counts_take_one_query_however_many_goals_the_page_shows(
+def test_the_counts_take_one_query_of_the_daily_totals_however_many_goals_the_page_shows(
     acme: Account, alice_client: Client, make_goal: Callable[..., Goal]
 ) -> None:
     for index in range(5):
         convert(acme, make_goal(acme, name=f"Goal {index}"), index)
-    table = Conversion._meta.db_table
 
     with CaptureQueriesContext(connection) as queries:
         alice_client.get("/goals/")
 
-    assert sum(table in query["sql"] for query in queries.captured_queries) == 1
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert sum(f'"{ConversionTotal._meta.db_table}"' in query for query in sql) == 1
+    assert not any(f'"{Conversion._meta.db_table}"' in query for query in sql)
+
+
+def test_the_trend_line_rises_on_the_days_with_more_conversions(
+    acme: Account, alice_client: Client, make_goal: Callable[..., Goal]
+) -> None:
+    goal = make_goal(acme)
+    today = datetime.combine(timezone.now().date(), time(12), UTC)
+    convert(acme, goal, 1, at=today - timedelta(days=29))
+    convert(acme, goal, 4, at=today - timedelta(days=10))
+
+    card = parse(alice_client.get("/goals/")).by_id(f"goal-{goal.pk}")
+    points = next(
+        element.attrs["points"] for element in card.iter() if element.tag == "polyline"
+    ).split()
+
+    heights = [float(point.split(",")[1]) for point in points]
+    assert len(heights) == 30
+    # SVG's y grows downwards: the highest day is the line's top, days without any its bottom.
+    assert heights[19] == min(heights)
+    assert heights[0] < heights[1] == max(heights)
+
+
+def test_the_count_leads_to_the_report_of_the_goal(
+    acme: Account, alice_client: Client, make_goal: Callable[..., Goal]
+) -> None:
+    goal = make_goal(acme)
+    convert(acme, goal, 3)
+
+    card = parse(alice_client.get("/goals/")).by_id(f"goal-{goal.pk}")
+    link = next(
+        element for element in card.iter() if element.tag == "a" and "conversion" in element.text
+    )
+    report = alice_client.get(link.attrs["href"])
+
+    assert report.status_code == 200
+    assert [
+        option.text
+        for option in parse(report).iter()
+        if option.tag == "option" and "selected" in option.attrs
+    ] == ["Last 30 days", goal.name, "All agents", "All departments"]

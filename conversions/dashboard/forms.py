@@ -1,0 +1,94 @@
+"""The report's filters, read from the query string so that a view can be shared."""
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import QueryDict
+
+from conversions import reports
+from conversions.models import NO_DEPARTMENT
+
+RANGES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates")]
+DEFAULT_RANGE = "30"
+# A range longer than ten years is a typing mistake; the chart counts weeks past 90 days.
+LONGEST_RANGE = 3653
+
+
+class ReportForm(forms.Form):
+    """The range (one of RANGES, ending today, or the dates from `start` to `end`) and the goal,
+    agent and department filters, each "" for all."""
+
+    range = forms.ChoiceField(choices=RANGES, required=False, label="Period")
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    goal = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    department = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+
+    def __init__(self, data: QueryDict, *, choices: dict[str, list[tuple[int, str]]], today: date):
+        data = data.copy()
+        # No period asked: the dates, if given, else the default period.
+        if not data.get("range"):
+            data["range"] = "custom" if data.get("start") or data.get("end") else DEFAULT_RANGE
+        super().__init__(data)
+        self.today = today
+        self.fields["goal"].choices = [("", "All goals"), *choices["goals"]]
+        self.fields["agent"].choices = [("", "All agents"), *choices["agents"]]
+        self.fields["department"].choices = [
+            ("", "All departments"),
+            *choices["departments"],
+            (NO_DEPARTMENT, "No department"),
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        period = cleaned.get("range")
+        if period is None:
+            return cleaned
+        if period != "custom":
+            cleaned["start"] = self.today - timedelta(days=int(period) - 1)
+            cleaned["end"] = self.today
+            return cleaned
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if "start" in self.errors or "end" in self.errors:
+            return cleaned
+        if start is None:
+            self.add_error("start", "Enter the first day, or choose a period.")
+        if end is None:
+            self.add_error("end", "Enter the last day, or choose a period.")
+        if start and end and start > end:
+            self.add_error("end", "The last day comes before the first.")
+        elif start and end and (end - start).days >= LONGEST_RANGE:
+            self.add_error("start", "Choose at most ten years.")
+        return cleaned
+
+    @property
+    def filters(self) -> reports.Filters:
+        """The filters of a valid form."""
+        data = self.cleaned_data
+        return reports.Filters(
+            start=data["start"],
+            end=data["end"],
+            goal_id=data["goal"],
+            agent_id=data["agent"],
+            department_id=data["department"],
+        )
+
+    def query(self, **changes: object) -> str:
+        """The query string of these filters with some changed ("" or None drops one)."""
+        data = self.cleaned_data
+        values = {
+            "range": data["range"],
+            "start": data["start"].isoformat() if data["range"] == "custom" else None,
+            "end": data["end"].isoformat() if data["range"] == "custom" else None,
+            "goal": data["goal"],
+            "agent": data["agent"],
+            "department": data["department"],
+        }
+        values.update(changes)
+        return urlencode({name: value for name, value in values.items() if value not in (None, "")})
