@@ -19,7 +19,7 @@ SQLite, writers serialize anyway (BEGIN IMMEDIATE).
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -253,8 +253,7 @@ def _rows_matching(sql: str, params: list[Any], ids: Sequence[str]) -> list[tupl
             cursor.execute(f"{sql} = ANY(%s)", [*params, list(ids)])
             return cursor.fetchall()
         # SQLite keeps times as text in UTC, without their zone: compared and read as such.
-        adapt = connection.ops.adapt_datetimefield_value
-        params = [adapt(value) if isinstance(value, datetime) else value for value in params]
+        params = [_sqlite_value(value) for value in params]
         placeholders = ", ".join(["%s"] * len(ids))
         cursor.execute(f"{sql} IN ({placeholders})", [*params, *ids])
         return [_aware(row) for row in cursor.fetchall()]
@@ -344,10 +343,7 @@ def insert_rows(
         sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}"
         params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
     else:
-        adapt = connection.ops.adapt_datetimefield_value
-        params = [
-            adapt(value) if isinstance(value, datetime) else value for row in rows for value in row
-        ]
+        params = [_sqlite_value(value) for row in rows for value in row]
         one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
@@ -356,6 +352,15 @@ def insert_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql + (f" RETURNING {returning}" if returning else ""), params)
         return cursor.fetchall() if returning else []
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A parameter as Django's SQLite backend stores it: times as text in UTC, dates as text."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
