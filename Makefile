@@ -7,7 +7,8 @@ PORT ?= 8000
 
 WORKERS ?= 2
 
-.PHONY: run serve test lint format install install-dev bench bench-conversions bench-tracking
+.PHONY: run serve test lint format install install-dev bench bench-conversions bench-tracking \
+	bench-reports
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
@@ -29,13 +30,14 @@ test: $(VENV)/.dev
 
 # Load benchmark (bench/): gunicorn and wrk on this machine, against PostgreSQL and a private Redis.
 # BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5) an endpoint; fails when a target is missed.
-# Then the conversions bench (bench/conversions.py, sizes in BENCH_CONV_*) and the tracking bench
-# (bench/tracking.py), each run even when an earlier one failed, so that one run reports every
-# target.
+# Then the conversions bench (bench/conversions.py, sizes in BENCH_CONV_*), the tracking bench
+# (bench/tracking.py) and the reports bench (bench/reports.py, sizes in BENCH_REPORTS_*), each run
+# even when an earlier one failed, so that one run reports every target.
 bench: $(VENV)/.dev
 	status=0; $(BIN)/python -m bench.run || status=1; \
 	$(BIN)/python -m bench.conversions || status=1; \
-	$(BIN)/python -m bench.tracking || status=1; exit $$status
+	$(BIN)/python -m bench.tracking || status=1; \
+	$(BIN)/python -m bench.reports || status=1; exit $$status
 
 # The conversions bench alone: ingest, attribution, API pages and import memory (issue 12).
 bench-conversions: $(VENV)/.dev
@@ -46,6 +48,13 @@ bench-conversions: $(VENV)/.dev
 # views through the ingest worker (issue 13).
 bench-tracking: $(VENV)/.dev
 	$(BIN)/python -m bench.tracking
+
+# The reports bench alone: the Conversions page for 90 days and the goals page at 1,000,000
+# conversions an account (BENCH_REPORTS_CONVERSIONS) against the goals page without conversions,
+# timed inside Django, and CSV downloads of 10,000 and 100,000 rows (BENCH_REPORTS_CSV_ROWS)
+# through gunicorn: time to the first row, to the end, and the worker's peak memory (issue 14).
+bench-reports: $(VENV)/.dev
+	$(BIN)/python -m bench.reports
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -185,6 +185,20 @@ for _column in DELAY_COLUMNS:
     ConversionTotal.add_to_class(_column, models.IntegerField(default=0))
 
 
+class GoalDayTotal(models.Model):
+    """The conversions of a goal on a day, whoever was credited: what the goals page's counts and
+    trend lines read, a row a goal a day, and the goals a report may choose from."""
+
+    pk = models.CompositePrimaryKey("account_id", "goal_id", "day")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    goal_id = models.BigIntegerField()
+    day = models.DateField()
+    conversions = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.conversions} conversions of goal {self.goal_id} on {self.day}"
+
+
 class ServedChatTotal(models.Model):
     """The chats of a department served on a day: chats with at least one touch, each counted
     once, on the day of its first touch."""

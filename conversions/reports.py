@@ -25,6 +25,7 @@ from conversions.models import (
     Conversion,
     ConversionTotal,
     Department,
+    GoalDayTotal,
     ServedChatTotal,
 )
 from goals.models import AttributionModel, Goal
@@ -129,8 +130,10 @@ def series(account: Account, filters: Filters) -> tuple[list[date], dict[int, li
     points = sorted({point(filters.start + timedelta(days=n)) for n in range(filters.days)})
     index = {day: n for n, day in enumerate(points)}
     counts: dict[int, list[int]] = defaultdict(lambda: [0] * len(points))
+    # Without an agent or a department, a goal's day is one row of GoalDayTotal.
+    by_goal = filters.agent_id is None and filters.department_id is None
     rows = (
-        _conversion_totals(account, filters)
+        (_goal_totals(account, filters) if by_goal else _conversion_totals(account, filters))
         .values_list("goal_id", "day")
         .annotate(conversions=Sum("conversions"))
         .order_by()
@@ -148,10 +151,10 @@ def goal_trends(
     filters = Filters(start=today - timedelta(days=days - 1), end=today)
     lines = {goal_id: [0] * days for goal_id in goal_ids}
     rows = (
-        _conversion_totals(account, filters)
-        .filter(goal_id__in=goal_ids)
-        .values_list("goal_id", "day")
-        .annotate(conversions=Sum("conversions"))
+        GoalDayTotal.objects.filter(
+            account=account, goal_id__in=goal_ids, day__range=(filters.start, filters.end)
+        )
+        .values_list("goal_id", "day", "conversions")
         .order_by()
     )
     for goal_id, day, conversions in rows:
@@ -204,8 +207,11 @@ def goal_names(account: Account, goal_ids: set[int]) -> dict[int, str]:
 def choices(account: Account) -> dict[str, list[tuple[int, str]]]:
     """What the filters offer: the account's goals (deleted ones with conversions too), agents
     and departments, by name: {"goals"|"agents"|"departments": [(id, name)]}."""
+    # A deleted goal is offered while it has conversions.
     goal_ids = set(
-        ConversionTotal.objects.filter(account=account).values_list("goal_id", flat=True).distinct()
+        GoalDayTotal.objects.filter(account=account, conversions__gt=0)
+        .values_list("goal_id", flat=True)
+        .distinct()
     )
     goal_ids |= set(Goal.objects.filter(account=account).values_list("pk", flat=True))
     departments = dict(
@@ -284,6 +290,13 @@ def _conversion_totals(account: Account, filters: Filters) -> QuerySet[Conversio
     for name in ("goal_id", "agent_id", "department_id"):
         if getattr(filters, name) is not None:
             totals = totals.filter(**{name: getattr(filters, name)})
+    return totals
+
+
+def _goal_totals(account: Account, filters: Filters) -> QuerySet[GoalDayTotal]:
+    totals = GoalDayTotal.objects.filter(account=account, day__range=(filters.start, filters.end))
+    if filters.goal_id is not None:
+        totals = totals.filter(goal_id=filters.goal_id)
     return totals
 
 

@@ -16,6 +16,7 @@ from itertools import groupby
 from typing import Any, Protocol
 
 from django.db import connection, transaction
+from django.db.models import Max
 
 from conversions import recompute
 from conversions.models import (
@@ -27,6 +28,7 @@ from conversions.models import (
     Conversion,
     ConversionTotal,
     Department,
+    GoalDayTotal,
     ServedChatTotal,
     Touch,
 )
@@ -35,6 +37,7 @@ _TYPES = {"day": "date", "conversions": "int", "chats": "int", "named_at": "time
 _TYPES.update({column: "int" for column in DELAY_COLUMNS})
 _CONVERSION_KEY = ["account_id", "day", "goal_id", "agent_id", "department_id", "attribution_model"]
 _CONVERSION_COUNTS = ["conversions", *DELAY_COLUMNS]
+_GOAL_KEY = ["account_id", "goal_id", "day"]
 _SERVED_KEY = ["account_id", "day", "department_id"]
 _AGENT_KEY = ["account_id", "day", "agent_id", "department_id"]
 
@@ -85,7 +88,9 @@ def conversions_changed(
 ) -> None:
     """Take the removed conversions out of the daily totals and put the added ones in. A
     conversion rewritten with other values is removed as it was and added as it is."""
-    _add(ConversionTotal, _CONVERSION_KEY, _conversion_deltas(account_id, removed, added))
+    deltas = _conversion_deltas(account_id, removed, added)
+    _add(ConversionTotal, _CONVERSION_KEY, deltas)
+    _add(GoalDayTotal, _GOAL_KEY, _goal_deltas(deltas))
 
 
 def touches_changed(
@@ -109,10 +114,31 @@ def rebuild(account_id: int) -> None:
     one transaction that holds off every other writer of the account's conversions."""
     with transaction.atomic():
         recompute.lock_conversions(account_id, exclusive=True)
-        for model in (ConversionTotal, ServedChatTotal, AgentServedTotal, Agent, Department):
+        models = (
+            ConversionTotal,
+            GoalDayTotal,
+            ServedChatTotal,
+            AgentServedTotal,
+            Agent,
+            Department,
+        )
+        for model in models:
             model.objects.filter(account_id=account_id)._raw_delete(connection.alias)
         for conversions in _stored_conversions(account_id):
             conversions_changed(account_id, removed=(), added=conversions)
+        # Names first from the conversions, which keep those of touches gone since; then the
+        # touches' own, later or equal, win.
+        for model, key, name in (
+            (Agent, "agent_id", "agent_name"),
+            (Department, "department_id", "department_name"),
+        ):
+            named = (
+                Conversion.objects.filter(account_id=account_id)
+                .values_list(key, name)
+                .annotate(at=Max("chat_timestamp"))
+                .order_by()
+            )
+            _name(account_id, model, key, list(named))
         for touches in _stored_touches(account_id):
             touches_changed(account_id, removed=(), added=touches)
 
@@ -122,11 +148,14 @@ def differences(account_id: int) -> list[str]:
     touches: a line for each row that differs, none when they agree."""
     expected: dict[type, dict[tuple, list[int]]] = {
         ConversionTotal: defaultdict(lambda: [0] * len(_CONVERSION_COUNTS)),
+        GoalDayTotal: defaultdict(lambda: [0]),
         ServedChatTotal: defaultdict(lambda: [0]),
         AgentServedTotal: defaultdict(lambda: [0]),
     }
     for conversions in _stored_conversions(account_id):
-        _merge(expected[ConversionTotal], _conversion_deltas(account_id, (), conversions))
+        deltas = _conversion_deltas(account_id, (), conversions)
+        _merge(expected[ConversionTotal], deltas)
+        _merge(expected[GoalDayTotal], _goal_deltas(deltas))
     for touches in _stored_touches(account_id):
         chats, agents = _served_deltas(account_id, (), touches)
         _merge(expected[ServedChatTotal], chats)
@@ -166,6 +195,14 @@ def _conversion_deltas(
     return deltas
 
 
+def _goal_deltas(conversion_deltas: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
+    """The deltas of GoalDayTotal that these deltas of ConversionTotal make."""
+    deltas: dict[tuple, list[int]] = defaultdict(lambda: [0])
+    for (account_id, day, goal_id, *_), counts in conversion_deltas.items():
+        deltas[(account_id, goal_id, day)][0] += counts[0]
+    return deltas
+
+
 def _served_deltas(
     account_id: int, removed: Iterable[TouchLike], added: Iterable[TouchLike]
 ) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
@@ -192,6 +229,7 @@ def _merge(into: dict[tuple, list[int]], deltas: dict[tuple, list[int]]) -> None
 
 _COLUMNS = {
     ConversionTotal: (_CONVERSION_KEY, _CONVERSION_COUNTS),
+    GoalDayTotal: (_GOAL_KEY, ["conversions"]),
     ServedChatTotal: (_SERVED_KEY, ["chats"]),
     AgentServedTotal: (_AGENT_KEY, ["chats"]),
 }
@@ -219,10 +257,13 @@ def _add(model: type, key: list[str], deltas: dict[tuple, list[int]]) -> None:
 def _name(
     account_id: int, model: type, id_column: str, named: list[tuple[int | None, str, datetime]]
 ) -> None:
-    """Name each id after its latest (time, name) here, unless a later touch named it already."""
+    """Name each id after its latest (time, name) here, unless a later one named it already; an
+    id seen only without a name is kept with a blank one (the reports call it by its id)."""
     latest: dict[int, tuple[datetime, str]] = {}
     for id_, name, moment in named:
-        if id_ is not None and name and (id_ not in latest or (moment, name) > latest[id_]):
+        if id_ is None:
+            continue
+        if id_ not in latest or (bool(name), moment, name) > (bool(latest[id_][1]), *latest[id_]):
             latest[id_] = (moment, name)
     rows = [[account_id, id_, name, moment] for id_, (moment, name) in sorted(latest.items())]
     table = connection.ops.quote_name(model._meta.db_table)
@@ -232,7 +273,8 @@ def _name(
             ["account_id", id_column, "name", "named_at"],
             chunk,
             f"ON CONFLICT (account_id, {id_column}) DO UPDATE SET name = excluded.name,"
-            f" named_at = excluded.named_at WHERE excluded.named_at >= {table}.named_at",
+            f" named_at = excluded.named_at WHERE excluded.name <> '' AND"
+            f" (excluded.named_at >= {table}.named_at OR {table}.name = '')",
             types=_TYPES,
         )
 

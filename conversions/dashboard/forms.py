@@ -13,6 +13,9 @@ RANGES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), 
 DEFAULT_RANGE = "30"
 # A range longer than ten years is a typing mistake; the chart counts weeks past 90 days.
 LONGEST_RANGE = 3653
+# Dates a report may cover: its previous period, ten years before, and the day after its end must
+# be dates too.
+EARLIEST, LATEST = date(1970, 1, 1), date(9989, 12, 31)
 
 
 class ReportForm(forms.Form):
@@ -61,6 +64,11 @@ class ReportForm(forms.Form):
             self.add_error("start", "Enter the first day, or choose a period.")
         if end is None:
             self.add_error("end", "Enter the last day, or choose a period.")
+        for name, day in (("start", start), ("end", end)):
+            if day and not EARLIEST <= day <= LATEST:
+                self.add_error(name, f"Choose a day from {EARLIEST.year} to {LATEST.year}.")
+        if self.errors:
+            return cleaned
         if start and end and start > end:
             self.add_error("end", "The last day comes before the first.")
         elif start and end and (end - start).days >= LONGEST_RANGE:

@@ -2,6 +2,7 @@
 their CSV downloads. Thin: the filters' form, conversions.reports, and words for the figures."""
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,11 @@ from conversions.models import ConversionTotal, ServedChatTotal
 from conversions.selectors import cursor_of
 
 CONVERSIONS_PER_PAGE = 50
+# conversions.recompute.conversion_id: 16 hexadecimal digits.
+CONVERSION_ID = re.compile(r"[0-9a-f]{16}")
+# A CSV download is sent in pieces of about this many characters: a piece a row costs the server
+# more than the rows.
+CSV_PIECE = 65536
 # The vendored Chart.js (static/vendor/, with its licence).
 CHART_JS = "vendor/chart.js-4.6.1/chart.umd.min.js"
 AGENT_SORTS = [
@@ -294,7 +300,9 @@ def sorted_rows(rows: list[reports.Row], sort: str | None) -> list[reports.Row]:
 def sort_links(form: ReportForm, request: HttpRequest, parameter: str) -> list[dict[str, str]]:
     """For each column of a table: its heading, the query that sorts by it (descending first,
     then ascending), and aria-sort's value when it is the table's order."""
-    current = request.GET.get(parameter) or "-conversions"
+    current = request.GET.get(parameter) or ""
+    if current.removeprefix("-") not in AGENT_SORTS:
+        current = "-conversions"
     headings = [
         "Agent" if parameter == "agents_sort" else "Department",
         "Conversions",
@@ -308,7 +316,10 @@ def sort_links(form: ReportForm, request: HttpRequest, parameter: str) -> list[d
     for name, heading in zip(AGENT_SORTS, headings, strict=True):
         sorted_by = current.removeprefix("-") == name
         descending = current.startswith("-")
-        next_sort = name if sorted_by and descending else f"-{name}"
+        # Names from A first, figures from the highest first; a second click turns the order.
+        first = name if name == "name" else f"-{name}"
+        turned = first.removeprefix("-") if first.startswith("-") else f"-{first}"
+        next_sort = turned if sorted_by and current == first else first
         columns.append(
             {
                 "heading": heading,
@@ -325,7 +336,9 @@ def cursor(value: str | None) -> tuple[datetime, str] | None:
     if not value:
         return None
     micros, _, conversion_id = value.partition(".")
-    if not micros.isascii() or not micros.isdigit() or not conversion_id or len(micros) > 17:
+    if not micros.isascii() or not micros.isdigit() or len(micros) > 17:
+        return None
+    if not CONVERSION_ID.fullmatch(conversion_id):
         return None
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros)), conversion_id
 
@@ -359,7 +372,9 @@ def csv_lines(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
     yield line.pop()
     for row in rows:
         writer.writerow([safe_cell(value) for value in row])
-        yield line.pop()
+        if len(line.text) >= CSV_PIECE:
+            yield line.pop()
+    yield line.pop()
 
 
 def safe_cell(value: Any) -> Any:
@@ -369,7 +384,7 @@ def safe_cell(value: Any) -> Any:
 
 
 class Line:
-    """Where csv.writer writes a row, taken back as a string."""
+    """Where csv.writer writes rows, taken back as a string."""
 
     def __init__(self) -> None:
         self.text = ""

@@ -110,5 +110,15 @@ class Migration(migrations.Migration):
             model_name='conversion',
             index=models.Index(fields=['account', 'timestamp', 'conversion_id'], name='conversion_time'),
         ),
+        migrations.CreateModel(
+            name='GoalDayTotal',
+            fields=[
+                ('pk', models.CompositePrimaryKey('account_id', 'goal_id', 'day', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('goal_id', models.BigIntegerField()),
+                ('day', models.DateField()),
+                ('conversions', models.IntegerField(default=0)),
+                ('account', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account')),
+            ],
+        ),
         migrations.RunPython(fill_totals, migrations.RunPython.noop),
     ]

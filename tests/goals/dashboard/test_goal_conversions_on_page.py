@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from conversions import ingest, totals
-from conversions.models import Conversion, ConversionTotal
+from conversions.models import Conversion, GoalDayTotal
 from conversions.recompute import conversion_id
 from goals import rules
 from goals.models import Goal
@@ -179,7 +179,7 @@ def test_the_counts_take_one_query_of_the_daily_totals_however_many_goals_the_pa
         alice_client.get("/goals/")
 
     sql = [query["sql"] for query in queries.captured_queries]
-    assert sum(f'"{ConversionTotal._meta.db_table}"' in query for query in sql) == 1
+    assert sum(f'"{GoalDayTotal._meta.db_table}"' in query for query in sql) == 1
     assert not any(f'"{Conversion._meta.db_table}"' in query for query in sql)
 
 
