@@ -33,16 +33,11 @@ TOUCH_COLUMNS = (
 
 def recreate() -> None:
     """An empty database, whatever the last run left (connections included)."""
-    drop()
-    with psycopg.connect(database.MAINTENANCE_URL, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(NAME)))
+    database.recreate(NAME)
 
 
 def drop() -> None:
-    with psycopg.connect(database.MAINTENANCE_URL, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(NAME))
-        )
+    database.drop(NAME)
 
 
 def copy_rows(connection: psycopg.Connection, table: str, columns: Iterable[str], rows) -> int:

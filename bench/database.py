@@ -23,12 +23,20 @@ def server_version() -> str:
         return connection.execute("SHOW server_version").fetchone()[0]
 
 
-def recreate() -> None:
-    """An empty bench database, whatever the last run left (connections included)."""
-    name = sql.Identifier(NAME)
+def recreate(name: str = NAME) -> None:
+    """An empty database of that name (the bench's own by default), whatever the last run left
+    (connections included)."""
+    drop(name)
     with psycopg.connect(MAINTENANCE_URL, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop(name: str = NAME) -> None:
+    """Drop the database of that name, if it is there, whoever is connected to it."""
+    with psycopg.connect(MAINTENANCE_URL, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def delete_goals_except(account_id: int, kept_ids: list[int]) -> None:

@@ -81,18 +81,12 @@ class Sizes:
 
 
 def recreate() -> None:
-    """An empty bench database, whatever the last run left (connections included)."""
-    drop()
-    with psycopg.connect(database.MAINTENANCE_URL, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(NAME)))
+    """An empty database, whatever the last run left (connections included)."""
+    database.recreate(NAME)
 
 
 def drop() -> None:
-    """Drop the bench database, if it is there, whoever is connected to it."""
-    with psycopg.connect(database.MAINTENANCE_URL, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(NAME))
-        )
+    database.drop(NAME)
 
 
 def agents() -> list[tuple[int, int, str, int | None, str]]:
