@@ -74,7 +74,8 @@ def test_page_views_of_visitors_who_chatted_cost_a_few_statements_for_the_whole_
         lambda: ingest.page_views_ingest(account=acme, items=page_views(1000, "b", 1000))
     )
 
-    assert len(queries) <= 11
-    # What is stored for the batch's chats is read once and written once; the totals once.
+    assert len(queries) <= 12
+    # What is stored for the batch's chats is read once and written once; each total once.
     assert sum('"conversions_conversion"' in sql for sql in queries) == 2
     assert sum('"conversions_conversiontotal"' in sql for sql in queries) == 1
+    assert sum('"conversions_goaldaytotal"' in sql for sql in queries) == 1
