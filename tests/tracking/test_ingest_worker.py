@@ -139,7 +139,8 @@ def test_what_a_dead_worker_read_is_claimed_by_another_after_the_claim_time(
 def test_a_worker_killed_in_the_middle_of_flushes_loses_nothing_and_stores_nothing_twice(
     site: Site, acme: Account
 ) -> None:
-    ids = queue(acme, 10_000)
+    # Forty batches: enough that three of twelve kills land in a flush before the end.
+    ids = queue(acme, 20_000)
     worker = IngestWorker(consumer="crashing")
     environment = worker_environment()
     # Killed with SIGKILL at a random moment just after a batch committed, and started again
