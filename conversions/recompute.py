@@ -58,7 +58,7 @@ _VALUES = [
 ]
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
 _KEY = ["account_id", "goal_id", "chat_id"]
-# psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_of_visitors).
+# psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_matching).
 _TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(
     psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
 )

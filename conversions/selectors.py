@@ -1,13 +1,12 @@
-"""Reads of conversions and chats: keyset pages whose cost does not grow with the stored total,
-and the counts the dashboard shows beside each goal."""
+"""Reads of conversions and chats: keyset pages whose cost does not grow with the stored total.
+The counts the dashboard shows come from the daily totals (conversions.reports)."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -105,21 +104,3 @@ def cursor_of(row: dict[str, Any]) -> str:
     moment = row["timestamp"]
     microseconds = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // datetime.resolution
     return f"{microseconds}.{row['conversion_id']}"
-
-
-def conversion_counts(
-    account: Account, since: datetime, *, goal_ids: Iterable[int] | None = None
-) -> dict[int, int]:
-    """The account's conversions at or after `since` (by the conversion's timestamp, that of
-    the page view that met the goal), counted by goal id: {goal_id: count}. A goal without one
-    is absent. `goal_ids` limits the count to those goals (a page of them), which keeps it to a
-    range of the (account, goal_id, timestamp) index for each goal; None counts every goal,
-    deleted ones included.
-
-    One grouped query.
-    """
-    conversions = Conversion.objects.filter(account=account, timestamp__gte=since)
-    if goal_ids is not None:
-        conversions = conversions.filter(goal_id__in=list(goal_ids))
-    rows = conversions.values("goal_id").annotate(count=Count("*")).order_by()
-    return {row["goal_id"]: row["count"] for row in rows}
