@@ -234,18 +234,13 @@ def conversion_page(
 ) -> tuple[list[dict[str, Any]], bool]:
     """A page of the range's conversions, newest first: those older than `after` or, given
     `before`, the newest `size` newer than it, as dicts of Conversion's fields; and whether there
-    are more beyond the page (older after `after`, newer before `before`)."""
+    are more beyond the page (older after `after`, newer before `before`). The cursors are
+    (timestamp, conversion_id) pairs of a page's last or first row."""
     conversions = _conversions(account, filters)
     if after is not None:
-        moment, conversion_id = after
-        conversions = conversions.filter(
-            Q(timestamp__lt=moment) | Q(timestamp=moment, conversion_id__lt=conversion_id)
-        ).order_by("-timestamp", "-conversion_id")
+        conversions = _beyond(conversions, after, newer=False)
     elif before is not None:
-        moment, conversion_id = before
-        conversions = conversions.filter(
-            Q(timestamp__gt=moment) | Q(timestamp=moment, conversion_id__gt=conversion_id)
-        ).order_by("timestamp", "conversion_id")
+        conversions = _beyond(conversions, before, newer=True)
     else:
         conversions = conversions.order_by("-timestamp", "-conversion_id")
     rows = list(conversions.values()[: size + 1])
@@ -256,15 +251,39 @@ def conversion_page(
     return rows, more
 
 
-def conversion_rows(account: Account, filters: Filters) -> Iterator[dict[str, Any]]:
-    """Every conversion of the range, oldest first, as dicts of Conversion's fields, read a few
-    thousand at a time (a server-side cursor on PostgreSQL): memory stays flat."""
-    return (
-        _conversions(account, filters)
-        .order_by("timestamp", "conversion_id")
-        .values()
-        .iterator(chunk_size=2000)
-    )
+def conversion_rows(
+    account: Account, filters: Filters, *, size: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every conversion of the range, oldest first, as dicts of Conversion's fields, read `size`
+    at a time: memory stays flat. Each read is a query of its own that ends before its rows are
+    handed on, so a download read slowly holds no cursor, transaction or SQLite lock open between
+    them (a held read would hold off SQLite's writers), and a large range starts at once."""
+    conversions = _conversions(account, filters).order_by("timestamp", "conversion_id")
+    rows = list(conversions.values()[:size])
+    while rows:
+        yield from rows
+        if len(rows) < size:
+            return
+        last = (rows[-1]["timestamp"], rows[-1]["conversion_id"])
+        rows = list(_beyond(conversions, last, newer=True).values()[:size])
+
+
+def _beyond(
+    conversions: QuerySet[Conversion], cursor: tuple[datetime, str], *, newer: bool
+) -> QuerySet[Conversion]:
+    """The conversions after `cursor` in time order (oldest first) when `newer`, else before it
+    (newest first). The plain bound on the timestamp lets the database start its index range
+    at the cursor, which it cannot read off the "or"."""
+    moment, conversion_id = cursor
+    if newer:
+        return conversions.filter(
+            Q(timestamp__gt=moment) | Q(timestamp=moment, conversion_id__gt=conversion_id),
+            timestamp__gte=moment,
+        ).order_by("timestamp", "conversion_id")
+    return conversions.filter(
+        Q(timestamp__lt=moment) | Q(timestamp=moment, conversion_id__lt=conversion_id),
+        timestamp__lte=moment,
+    ).order_by("-timestamp", "-conversion_id")
 
 
 def _conversions(account: Account, filters: Filters) -> QuerySet[Conversion]:

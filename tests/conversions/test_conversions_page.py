@@ -11,6 +11,7 @@ The expected figures are worked out here from the stories told, never read from 
 import csv
 import io
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,12 +20,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Account, User
-from conversions import ingest
+from conversions import ingest, inputs, reports
 from conversions.models import NO_DEPARTMENT, Conversion
 from goals.models import Goal
 from tests.helpers.api import PASSWORD
@@ -1172,6 +1174,56 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_given_a_leading_quote(
     assert agent[1] == "'=Eve"
     # The page shows them as they are.
     assert listed(alice_client.get(LIST, {"range": "7"}))[0][3] == visitor
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, 126, 127, 2000])
+def test_the_download_reads_every_conversion_once_oldest_first_whatever_its_reads_size(
+    many: list[str], size: int
+) -> None:
+    # Seven conversions a minute: most reads end between two of the same moment.
+    week = reports.Filters(TODAY - timedelta(days=6), TODAY)
+    read = [
+        row["chat_id"] for row in reports.conversion_rows(Account.objects.get(), week, size=size)
+    ]
+    assert read == many[::-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_read_slowly_holds_off_no_other_write(
+    acme: Account, acme_goals: Any, alice_client: Client
+) -> None:
+    # More conversions than the download reads from the database at a time, all of one moment.
+    stories = [Story(f"s{n:04}", 3, (SAM,), SALES, ("paid",)) for n in range(2100)]
+    for start in range(0, len(stories), inputs.MAX_CHATS):
+        tell(acme, stories[start : start + inputs.MAX_CHATS])
+    response = alice_client.get(CONVERSIONS_CSV, {"range": "7"})
+    pieces = iter(response.streaming_content)
+    # The header goes out first, then the first rows.
+    started = [next(pieces), next(pieces)]
+
+    # The client stops reading; meanwhile chats and page views arrive in another connection.
+    written = []
+
+    def send() -> None:
+        try:
+            tell(acme, [Story("late", 1, (KIM,), SALES, ("paid",))])
+            written.append("late")
+        finally:
+            connection.close()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join()
+    assert written == ["late"]
+
+    # The download goes on where it stopped, and the conversion that arrived meanwhile, the
+    # newest, comes last: every conversion once.
+    body = b"".join([*started, *pieces]).decode()
+    header, *rows = csv.reader(io.StringIO(body, newline=""))
+    assert header == CONVERSIONS_HEADER
+    chat_ids = [row[10] for row in rows]
+    assert sorted(chat_ids) == sorted([*(f"s{n:04}" for n in range(2100)), "late"])
+    assert chat_ids[-1] == "late"
 
 
 def test_the_agents_download_matches_the_agents_table(acme_told: Any, alice_client: Client) -> None:
