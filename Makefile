@@ -17,7 +17,8 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production: gunicorn with DEBUG off; SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL come from the
-# environment (README.md, "Production").
+# environment (README.md, "Production"). gunicorn reads its other settings from gunicorn.conf.py:
+# threaded workers, THREADS (4) each.
 serve: export DEBUG = 0
 serve: $(VENV)/.runtime
 	$(BIN)/python manage.py check --deploy --fail-level WARNING

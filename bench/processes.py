@@ -2,6 +2,7 @@
 
 import json
 import os
+import runpy
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 POSTGRESQL_CLUSTERS = Path("/etc/postgresql")
 WORKERS = 2
 HOST = "127.0.0.1"  # only loopback addresses are ever loaded
+
+
+def serving() -> str:
+    """How the bench's gunicorn serves, by `make serve`'s settings (gunicorn.conf.py, which
+    gunicorn reads from the project's directory): "2 gthread workers of 4 threads"."""
+    settings = runpy.run_path(str(PROJECT / "gunicorn.conf.py"))
+    return f"{WORKERS} {settings['worker_class']} workers of {settings['threads']} threads"
 
 
 def ensure_program(name: str) -> None:

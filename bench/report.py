@@ -10,7 +10,7 @@ from pathlib import Path
 import django
 
 from bench.disturbance import Disturbance
-from bench.processes import WORKERS
+from bench.processes import serving
 from bench.scenario import CONSTANT_BYTES, CurvePoint, Endpoint
 from bench.wrk import WrkRun
 
@@ -47,7 +47,7 @@ def machine_line(*, postgresql: str, redis: str) -> str:
     return (
         f"Machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gib():.1f} GiB; "
         f"Python {platform.python_version()}, Django {django.get_version()}, "
-        f"PostgreSQL {postgresql}, Redis {redis}; gunicorn {WORKERS} sync workers"
+        f"PostgreSQL {postgresql}, Redis {redis}; gunicorn, {serving()}"
     )
 
 

@@ -661,7 +661,7 @@ def tables(measured: Measured) -> str:
             lines += [f"    {line}" for line in measured.plans[page.name]]
     lines += [
         "",
-        f"CSV downloads of the large account through gunicorn ({processes.WORKERS} sync workers),"
+        f"CSV downloads of the large account through gunicorn ({processes.serving()}),"
         f" read by a client on this machine; medians of {sizes['csv_rounds']} rounds, the peak "
         "growth of the serving worker's resident memory the highest of the rounds.\n",
         *markdown_header(

@@ -4,7 +4,7 @@
     python -m bench.tracking
 
 As in production: a private Redis, whose stream the endpoint appends each page view to; the
-PostgreSQL database goals_bench, recreated; gunicorn's 2 sync workers with DEBUG off, behind one
+PostgreSQL database goals_bench, recreated; gunicorn as `make serve` runs it, DEBUG off, behind one
 proxy (PROXY_COUNT=1); and `manage.py ingest_worker` running throughout. wrk's 64 connections
 send page views of their own from 50,000 client addresses (bench/tracking.lua), so that the rate
 limit counts them as it counts browsers.

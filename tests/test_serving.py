@@ -30,6 +30,7 @@ from django.test import Client
 from accounts import services
 from accounts.models import User
 from goals.models import Goal
+from tests.helpers import slow_response
 from tests.helpers.api import PASSWORD
 from tests.helpers.pages import goal_form, parse, signed_in
 from tests.helpers.tokens import token_of
@@ -244,11 +245,19 @@ SERVER_ENVIRONMENT = {
 }
 
 
-def server_command(server: str, port: int) -> list[str]:
+APPLICATION = "goals_admin.wsgi:application"
+
+
+def server_command(
+    server: str, port: int, application: str = APPLICATION, options: tuple[str, ...] = ()
+) -> list[str]:
+    """The command that starts the server. gunicorn reads `make serve`'s settings from
+    gunicorn.conf.py in the project's directory, then `options`; `application` is gunicorn's."""
     if server == "runserver":
+        assert application == APPLICATION, "runserver serves the project's application"
         return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
-    application = "goals_admin.wsgi:application"
-    return [sys.executable, "-m", "gunicorn", application, "--bind", f"127.0.0.1:{port}", "-w1"]
+    bind = f"127.0.0.1:{port}"
+    return [sys.executable, "-m", "gunicorn", application, "--bind", bind, "-w1", *options]
 
 
 def free_port() -> int:
@@ -266,7 +275,9 @@ def get_status(url: str) -> int:
 
 
 @contextmanager
-def running(server: str, folder: Path) -> Iterator[tuple[str, Path]]:
+def running(
+    server: str, folder: Path, application: str = APPLICATION, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, Path]]:
     """Start the server; answer its address and the file where it prints; stop it after."""
     port = free_port()
     env = {
@@ -282,7 +293,7 @@ def running(server: str, folder: Path) -> Iterator[tuple[str, Path]]:
     output = folder / f"{server}.log"
     with output.open("w") as printed:
         process = subprocess.Popen(
-            server_command(server, port),
+            server_command(server, port, application, options),
             cwd=settings.BASE_DIR,
             env=env,
             stdout=printed,
@@ -327,6 +338,24 @@ def test_the_server_prints_each_request_once_without_its_query_string(server, tm
     assert re.search(r"INFO goals_admin\.requests GET /api/v2/goals 401 [\d.]+ms$", printed, re.M)
     assert re.search(r"goals_admin\.requests GET /api/no-such-thing 404 [\d.]+ms$", printed, re.M)
     assert "token=abc" not in printed
+
+
+def test_a_response_longer_than_gunicorn_s_worker_timeout_arrives_whole(tmp_path):
+    # As a CSV download of a long range, or one that the browser reads slowly, goes on: under
+    # sync workers gunicorn killed the worker once the response took its timeout (30 s).
+    # gthread workers tell gunicorn that they live about once a second.
+    timeout = 2
+    with running("gunicorn", tmp_path, slow_response.APPLICATION, ("--timeout", str(timeout))) as (
+        address,
+        output,
+    ):
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{address}/download", timeout=30) as response:
+            body = response.read()
+        took = time.monotonic() - started
+    assert body == b"".join(slow_response.PIECES), output.read_text()
+    assert took > 2 * timeout
+    assert "WORKER TIMEOUT" not in output.read_text()
 
 
 def test_the_development_server_keeps_its_other_messages_but_not_its_request_lines(caplog):
