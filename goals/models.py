@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Account
 
@@ -30,6 +31,30 @@ DEFAULT_ATTRIBUTION_PERIOD = 30
 EQUALS_PREFIXES = ("http://", "https://")
 
 
+class Door(models.TextChoices):
+    """Where a change of a goal came in."""
+
+    API = "api", "the API"
+    DASHBOARD = "dashboard", "the dashboard"
+    DJANGO_ADMIN = "django_admin", "the Django admin"
+    COMMAND = "command", "a command"
+
+
+class GoalChange(models.Model):
+    """What a goal's historical row (django-simple-history's, one a change: create, update,
+    delete) holds besides the goal's fields and who and when: the door, the API client that acted
+    for the user (its name, as the user named it), the user's email (kept when the user is
+    deleted) and the conditions, in order, as the API writes them. goals.history fills them."""
+
+    door = models.CharField(max_length=16, choices=Door.choices, default=Door.COMMAND)
+    api_client = models.CharField(max_length=255, blank=True, default="")
+    actor_email = models.CharField(max_length=254, blank=True, default="")
+    conditions = models.JSONField(default=list)
+
+    class Meta:
+        abstract = True
+
+
 class GoalQuerySet(models.QuerySet["Goal"]):
     def of_account(self, account: Account) -> "GoalQuerySet":
         return self.filter(account=account).prefetch_related("conditions").order_by("id")
@@ -52,6 +77,8 @@ class Goal(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = GoalQuerySet.as_manager()
+    # A deleted goal's rows stay: its history stays readable.
+    history = HistoricalRecords(bases=[GoalChange], excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["id"]

@@ -104,8 +104,10 @@ def goal_create(
     with _goals_write(account.pk):
         if enabled:
             _ensure_room_for_active_goal(_lock_account(account.pk))
-        goal = Goal.objects.create(account=account, **fields)
-        _store_conditions(goal, cleaned_conditions)
+        goal = Goal(account=account, **fields)
+        goal.conditions_in_order = _new_conditions(goal, cleaned_conditions)
+        _save(goal, actor)
+        Condition.objects.bulk_create(goal.conditions_in_order)
         goal_written.send(Goal, goal=goal, changed={*fields, "conditions"})
     return goal
 
@@ -144,15 +146,16 @@ def goal_update(
         if account is not None and not locked.enabled:
             _ensure_room_for_active_goal(account)
         changed = {field for field, value in fields.items() if getattr(locked, field) != value}
-        for field, value in fields.items():
-            setattr(locked, field, value)
-        locked.save()
         if cleaned_conditions is not UNCHANGED:
-            before = [(c.type, c.operator, c.value) for c in locked.conditions.all()]
-            locked.conditions.all().delete()
-            _store_conditions(locked, cleaned_conditions)
-            if before != [(c.type, c.operator, c.value) for c in locked.conditions_in_order]:
+            conditions = _new_conditions(locked, cleaned_conditions)
+            if _terms(conditions) != _terms(locked.conditions_in_order):
                 changed.add("conditions")
+                locked.conditions.all().delete()
+                locked.conditions_in_order = Condition.objects.bulk_create(conditions)
+        if changed:
+            for field, value in fields.items():
+                setattr(locked, field, value)
+            _save(locked, actor)
         goal_written.send(Goal, goal=locked, changed=changed)
     return locked
 
@@ -186,6 +189,9 @@ def goal_delete(*, goal: Goal, actor: User) -> None:
     _ensure_may_manage(actor, goal.account)
     with _goals_write(goal.account_id):
         goal_written.send(Goal, goal=goal, changed={"deleted"})
+        # Its history keeps the conditions it had, which the deletion takes first.
+        goal.conditions_in_order = list(goal.conditions.all())
+        goal._history_user = actor
         goal.delete()
 
 
@@ -223,11 +229,22 @@ def _ensure_room_for_active_goal(account: Account) -> None:
         raise GoalLimitExceeded(account.active_goal_limit, active)
 
 
-def _store_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> None:
-    goal.conditions_in_order = Condition.objects.bulk_create(
+def _new_conditions(goal: Goal, conditions: Sequence[dict[str, str]]) -> list[Condition]:
+    return [
         Condition(goal=goal, position=position, **condition)
         for position, condition in enumerate(conditions)
-    )
+    ]
+
+
+def _terms(conditions: Sequence[Condition]) -> list[tuple[str, str, str]]:
+    return [(c.type, c.operator, c.value) for c in conditions]
+
+
+def _save(goal: Goal, actor: User) -> None:
+    # Saved once a write, its conditions in place: django-simple-history records the goal as
+    # this write leaves it, by this actor (goals.history adds the door), in this transaction.
+    goal._history_user = actor
+    goal.save()
 
 
 def _validated(fields: dict[str, Any], conditions: Any) -> Any:
