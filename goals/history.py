@@ -23,15 +23,19 @@ from goals.models import AttributionModel, Door, Goal, GoalChange, Operator
 
 @dataclass(frozen=True)
 class Change:
-    """A change of a goal in words: when (UTC), by whom (an email, or "" when not known),
-    through which door (its words, e.g. "the API"), the API client that acted for them ("" for
-    none), and what changed, a sentence a line."""
+    """A change of a goal in words: the goal's id and its name after the change, when (UTC), by
+    whom (an email, or "" when not known), through which door (its words, e.g. "the API"), the
+    API client that acted for them ("" for none), what changed (a sentence a line), and whether
+    it deleted the goal."""
 
+    goal_id: int
+    name: str
     when: datetime
     who: str
     door: str
     api_client: str
     what: list[str]
+    deleted: bool = False
 
 
 def door_of(request: HttpRequest | None) -> tuple[str, str]:
@@ -78,13 +82,24 @@ def goal_history(account: Account, goal_id: int) -> list[Change]:
     return changes[::-1]
 
 
+def deleted_goals(account: Account) -> list[Change]:
+    """The deletions of the account's goals, newest first: one a deleted goal."""
+    rows = Goal.history.filter(account_id=account.pk, history_type="-").order_by(
+        "-history_date", "-history_id"
+    )
+    return [_change(None, row) for row in rows]
+
+
 def _change(before: Any, after: Any) -> Change:
     return Change(
+        goal_id=after.id,
+        name=after.name,
         when=after.history_date,
         who=after.actor_email,
         door=Door(after.door).label,
         api_client=after.api_client,
         what=_what(before, after),
+        deleted=after.history_type == "-",
     )
 
 

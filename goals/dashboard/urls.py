@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:goal_id>/url-test/", views.url_test, name="url-test"),
     path("<int:goal_id>/toggle/", views.goal_toggle, name="toggle"),
     path("<int:goal_id>/delete/", views.goal_delete, name="delete"),
+    path("<int:goal_id>/history/", views.goal_history, name="history"),
+    path("deleted/", views.deleted_goals, name="deleted"),
 ]

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import administrator_required
 from accounts.models import Account
 from conversions import reports
-from goals import matching, rules
+from goals import history, matching, rules
 from goals.dashboard.forms import (
     ConditionFormSet,
     GoalForm,
@@ -36,6 +36,8 @@ def account_goal(request: HttpRequest, goal_id: int) -> Goal:
 # A page takes the same few tens of milliseconds to render however many goals the account has;
 # one page of them all took 1.4 s (and 2 MB) for 1,000 goals of 20 conditions.
 GOALS_PER_PAGE = 50
+# The goal's page shows its latest changes, and links to the rest.
+HISTORY_ON_FORM = 10
 # The goals page counts each goal's conversions over this many UTC days, today's included.
 CONVERSIONS_DAYS = 30
 # The size of a goal's trend line, in the units of its SVG's viewBox.
@@ -152,10 +154,13 @@ def goal_form_page(
         formset = ConditionFormSet(
             initial=condition_initial(goal) if goal else None, prefix="conditions"
         )
+    changes = history.goal_history(request.user.account, goal.pk) if goal else []
     context = {
         "goal": goal,
         "form": form,
         "formset": formset,
+        "changes": changes[:HISTORY_ON_FORM],
+        "more_changes": len(changes) > HISTORY_ON_FORM,
         "active_limit": request.user.account.active_goal_limit,
         **(url_test or {"url_test_form": UrlTestForm()}),
     }
@@ -236,6 +241,23 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
         return redirect(goals_page_url(goal))
     context = {"goal": goal, "limit_error": limit_error, **meter(request.user.account)}
     return render(request, "goals/partials/goal_switch_swap.html", context)
+
+
+@administrator_required
+def goal_history(request: HttpRequest, goal_id: int) -> HttpResponse:
+    """Every change of the goal, newest first: a deleted goal's too, and another account's never."""
+    changes = history.goal_history(request.user.account, goal_id)
+    if not changes:
+        raise Http404("No goal of your account has this id.")
+    live = not changes[0].deleted
+    return render(request, "goals/goal_history.html", {"changes": changes, "live": live})
+
+
+@administrator_required
+def deleted_goals(request: HttpRequest) -> HttpResponse:
+    """The account's deleted goals, the latest first, each leading to its history."""
+    deletions = history.deleted_goals(request.user.account)
+    return render(request, "goals/deleted_goals.html", {"deletions": deletions})
 
 
 @administrator_required

@@ -16,7 +16,7 @@ from goals import history, rules
 from goals.history import Change
 from goals.models import Goal
 from tests.helpers.api import PASSWORD, Api
-from tests.helpers.pages import signed_in
+from tests.helpers.pages import main_text, signed_in
 from tests.helpers.tokens import bearer_api, token_of
 
 PRICING = [{"type": "url", "operator": "contains", "value": "/pricing"}]
@@ -171,6 +171,8 @@ def test_each_change_carries_its_moment(
     goal = rules.goal_create(account=acme, actor=alice, name="Pricing", conditions=PRICING)
     assert history.goal_history(acme, goal.pk) == [
         Change(
+            goal_id=goal.pk,
+            name="Pricing",
             when=MOMENT,
             who="alice@acme.example",
             door="a command",
@@ -178,3 +180,35 @@ def test_each_change_carries_its_moment(
             what=["Created “Pricing”: enabled, first touch over 30 days, URL contains /pricing."],
         )
     ]
+
+
+# --- The pages ------------------------------------------------------------------------------
+
+
+def test_the_goal_s_page_shows_its_history_newest_first(pricing: Goal, alice: User) -> None:
+    rules.goal_update(goal=pricing, actor=alice, attribution_period=7)
+    page = signed_in(alice).get(f"/goals/{pricing.pk}/edit/")
+    section = main_text(page).split("History", 1)[1]
+    assert "Period changed from 30 to 7 days." in section
+    assert section.index("Period changed") < section.index("Created “Pricing”")
+    assert "by alice@acme.example, through a command" in " ".join(section.split())
+
+
+def test_a_deleted_goal_s_history_stays_readable(pricing: Goal, alice: User) -> None:
+    goal_id = pricing.pk
+    browser = signed_in(alice)
+    browser.post(f"/goals/{goal_id}/delete/")
+
+    deleted = browser.get("/goals/deleted/")
+    assert "Pricing" in main_text(deleted)
+    assert f'href="/goals/{goal_id}/history/"' in deleted.content.decode()
+    page = browser.get(f"/goals/{goal_id}/history/")
+    text = " ".join(main_text(page).split())
+    assert "Deleted “Pricing”." in text
+    assert "by alice@acme.example, through the dashboard" in text
+    assert browser.get(f"/goals/{goal_id}/edit/").status_code == 404
+
+
+def test_another_account_s_goal_history_is_not_found(pricing: Goal, bob: User) -> None:
+    assert signed_in(bob).get(f"/goals/{pricing.pk}/history/").status_code == 404
+    assert "Pricing" not in main_text(signed_in(bob).get("/goals/deleted/"))
