@@ -8,11 +8,13 @@ or a stream at a time. Days are UTC dates and a range takes in both its first an
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Account
@@ -121,11 +123,12 @@ def figures(account: Account, filters: Filters) -> Figures:
 
 def series(account: Account, filters: Filters) -> tuple[list[date], dict[int, list[int]]]:
     """The range's conversions a day (a week, from Monday, past DAILY_UP_TO days) for each goal
-    that has any: ([first day of each point], {goal_id: [conversions at each point]})."""
+    that has any: ([first day of each point within the range], {goal_id: [conversions at each
+    point]}). A range that starts mid-week starts with the rest of that week."""
     weekly = filters.days > DAILY_UP_TO
 
     def point(day: date) -> date:
-        return day - timedelta(days=day.weekday()) if weekly else day
+        return max(day - timedelta(days=day.weekday()), filters.start) if weekly else day
 
     points = sorted({point(filters.start + timedelta(days=n)) for n in range(filters.days)})
     index = {day: n for n, day in enumerate(points)}
@@ -214,9 +217,7 @@ def choices(account: Account) -> dict[str, list[tuple[int, str]]]:
         .distinct()
     )
     goal_ids |= set(Goal.objects.filter(account=account).values_list("pk", flat=True))
-    departments = dict(
-        Department.objects.filter(account=account).values_list("department_id", "name")
-    )
+    departments = {d.department_id: str(d) for d in Department.objects.filter(account=account)}
     return {
         "goals": _by_name(goal_names(account, goal_ids)),
         "agents": _by_name({a.agent_id: str(a) for a in Agent.objects.filter(account=account)}),
@@ -254,18 +255,44 @@ def conversion_page(
 def conversion_rows(
     account: Account, filters: Filters, *, size: int = 2000
 ) -> Iterator[dict[str, Any]]:
-    """Every conversion of the range, oldest first, as dicts of Conversion's fields, read `size`
-    at a time: memory stays flat. Each read is a query of its own that ends before its rows are
-    handed on, so a download read slowly holds no cursor, transaction or SQLite lock open between
-    them (a held read would hold off SQLite's writers), and a large range starts at once."""
+    """Every conversion of the range, oldest first, as dicts of Conversion's fields, as they
+    stood at the first read, read `size` at a time: memory stays flat, and a large range starts
+    at once. The reads share a snapshot (`snapshot`), so a conversion that moves in time while a
+    download is read slowly is neither read twice nor missed, and no writer waits for them."""
     conversions = _conversions(account, filters).order_by("timestamp", "conversion_id")
-    rows = list(conversions.values()[:size])
-    while rows:
-        yield from rows
-        if len(rows) < size:
-            return
-        last = (rows[-1]["timestamp"], rows[-1]["conversion_id"])
-        rows = list(_beyond(conversions, last, newer=True).values()[:size])
+    with snapshot():
+        rows = list(conversions.values()[:size])
+        while rows:
+            yield from rows
+            if len(rows) < size:
+                return
+            last = (rows[-1]["timestamp"], rows[-1]["conversion_id"])
+            rows = list(_beyond(conversions, last, newer=True).values()[:size])
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Reads that all see the database as it stood at the first of them, however long they take
+    and whatever commits meanwhile, holding off no writer: a read-only REPEATABLE READ transaction
+    on PostgreSQL; on SQLite a deferred transaction, which in WAL mode (settings) lets writers
+    commit beside it. Within a transaction already open, the reads are that transaction's."""
+    if connection.in_atomic_block:
+        yield
+    elif connection.vendor == "sqlite":
+        # Django's atomic() would BEGIN IMMEDIATE (settings), taking the write lock for as long
+        # as the reads last.
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("COMMIT")
+    else:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
 
 def _beyond(

@@ -121,7 +121,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite takes its write lock at BEGIN IMMEDIATE, so concurrent writers queue up (for as
     # long as the timeout) instead of failing mid-transaction: this is what serializes the
     # active-goal limit there, where SELECT ... FOR UPDATE does nothing.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # In WAL mode readers and the writer go on side by side: a download read slowly, in a
+    # transaction of its own (conversions.reports.snapshot), holds off no write.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL",
+    }
     # Tests use a file, not memory, so that a live server's threads hold connections of their
     # own; one file a test process, so that two test runs on one machine never share it.
     DATABASES["default"]["TEST"] = {

@@ -16,18 +16,34 @@ LONGEST_RANGE = 3653
 # Dates a report may cover: its previous period, ten years before, and the day after its end must
 # be dates too.
 EARLIEST, LATEST = date(1970, 1, 1), date(9989, 12, 31)
+DATE_FORMAT = "%Y-%m-%d"
 
 
 class ReportForm(forms.Form):
     """The range (one of RANGES, ending today, or the dates from `start` to `end`) and the goal,
     agent and department filters, each "" for all."""
 
-    range = forms.ChoiceField(choices=RANGES, required=False, label="Period")
+    range = forms.ChoiceField(
+        choices=RANGES,
+        required=False,
+        label="Period",
+        error_messages={"invalid_choice": "Choose the last 7, 30 or 90 days, or dates."},
+    )
+    # Dates as the browser's date field sends them: 01/02/2026 would be read as January 2nd
+    # whatever the reader meant.
     start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="From",
+        input_formats=[DATE_FORMAT],
+        error_messages={"invalid": "Enter a real date, as YYYY-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="To",
+        input_formats=[DATE_FORMAT],
+        error_messages={"invalid": "Enter a real date, as YYYY-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     goal = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     agent = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)

@@ -776,11 +776,14 @@ def test_past_90_days_the_chart_counts_weeks_from_monday(
     assert "per week" in section(parse(response), "chart-title").find_all("h2")[0].text
     data = chart_data(response)
     weeks = [date.fromisoformat(label) for label in data["labels"]]
-    assert weeks[0] == start - timedelta(days=start.weekday())
-    assert weeks == [weeks[0] + timedelta(weeks=n) for n in range(len(weeks))]
+    # The range starts mid-week: its first point is the rest of that week.
+    assert start.weekday() != 0
+    assert weeks[0] == start
+    assert weeks[1] == start + timedelta(days=7 - start.weekday())
+    assert weeks[1:] == [weeks[1] + timedelta(weeks=n) for n in range(len(weeks) - 1)]
     assert weeks[-1] <= TODAY < weeks[-1] + timedelta(weeks=1)
     by_week = Counter(
-        (c.goal, c.moment.date() - timedelta(days=c.moment.weekday()))
+        (c.goal, max(c.moment.date() - timedelta(days=c.moment.weekday()), start))
         for c in Report(start, TODAY).conversions(ACME_STORIES)
     )
     assert {line["goal"]: line["counts"] for line in data["series"]} == {
@@ -796,9 +799,11 @@ BAD_FILTERS = [
         "id_end",
         "The last day comes before the first.",
     ),
-    ({"start": "2026-02-30", "end": "2026-03-12"}, "id_start", "Enter a valid date."),
+    ({"start": "2026-02-30", "end": "2026-03-12"}, "id_start", "Enter a real date, as YYYY-MM-DD."),
+    # Day and month in either order would be a guess.
+    ({"start": "01/02/2026", "end": "2026-03-12"}, "id_start", "Enter a real date, as YYYY-MM-DD."),
     ({"goal": "abc"}, "id_goal", "Select a valid choice. abc is not one of the available choices."),
-    ({"range": "13"}, "id_range", "Select a valid choice. 13 is not one of the available choices."),
+    ({"range": "13"}, "id_range", "Choose the last 7, 30 or 90 days, or dates."),
     ({"agent": "-1"}, "id_agent", "Select a valid choice. -1 is not one of the available choices."),
     (
         {"department": "x"},
@@ -1189,24 +1194,37 @@ def test_the_download_reads_every_conversion_once_oldest_first_whatever_its_read
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_download_read_slowly_holds_off_no_other_write(
+def test_a_download_read_slowly_is_the_conversions_as_they_stood_and_holds_off_no_write(
     acme: Account, acme_goals: Any, alice_client: Client
 ) -> None:
     # More conversions than the download reads from the database at a time, all of one moment.
     stories = [Story(f"s{n:04}", 3, (SAM,), SALES, ("paid",)) for n in range(2100)]
     for start in range(0, len(stories), inputs.MAX_CHATS):
         tell(acme, stories[start : start + inputs.MAX_CHATS])
+    before = dict(Conversion.objects.values_list("chat_id", "timestamp"))
     response = alice_client.get(CONVERSIONS_CSV, {"range": "7"})
     pieces = iter(response.streaming_content)
     # The header goes out first, then the first rows.
     started = [next(pieces), next(pieces)]
+    sent = next(csv.reader(io.StringIO(started[1].decode(), newline="")))[10]
 
-    # The client stops reading; meanwhile chats and page views arrive in another connection.
+    # The client stops reading. Meanwhile, in another connection, a new conversion arrives, and
+    # one of those already sent moves two days later: its chat is sent again, later than the
+    # page view that converted, and its visitor reaches the page again after it.
     written = []
 
     def send() -> None:
         try:
             tell(acme, [Story("late", 1, (KIM,), SALES, ("paid",))])
+            moved = Story(sent, 1, (SAM,), SALES, visitor=f"visitor-{sent}")
+            ingest.chats_ingest(account=acme, items=[chat_object(moved)])
+            again = {
+                "id": f"{sent}-again",
+                "visitor_id": moved.visitor_id,
+                "url": GOAL_TERMS["paid"][1],
+                "timestamp": iso(moved.reached_at),
+            }
+            ingest.page_views_ingest(account=acme, items=[again])
             written.append("late")
         finally:
             connection.close()
@@ -1216,14 +1234,15 @@ def test_a_download_read_slowly_holds_off_no_other_write(
     sender.join()
     assert written == ["late"]
 
-    # The download goes on where it stopped, and the conversion that arrived meanwhile, the
-    # newest, comes last: every conversion once.
+    # The rest of the download is as the conversions stood when it began: each once, the moved
+    # one at its old time, and not the one that arrived since.
     body = b"".join([*started, *pieces]).decode()
     header, *rows = csv.reader(io.StringIO(body, newline=""))
     assert header == CONVERSIONS_HEADER
-    chat_ids = [row[10] for row in rows]
-    assert sorted(chat_ids) == sorted([*(f"s{n:04}" for n in range(2100)), "late"])
-    assert chat_ids[-1] == "late"
+    assert sorted((row[10], at_utc(row[1])) for row in rows) == sorted(before.items())
+    # The next download sees both changes.
+    assert Conversion.objects.get(chat_id=sent).timestamp > before[sent]
+    assert len(downloaded(alice_client.get(CONVERSIONS_CSV, {"range": "7"}))) == 1 + 2101
 
 
 def test_the_agents_download_matches_the_agents_table(acme_told: Any, alice_client: Client) -> None:

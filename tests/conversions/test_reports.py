@@ -295,11 +295,12 @@ class Stored:
         return bucket_bounds(bucket_of(statistics.median_low(delays))) if delays else None
 
     def series(self, filters: Filters) -> tuple[list[date], dict[int, list[int]]]:
-        """([first day of each point], {goal id: [conversions at each point]}), goals with any."""
+        """([first day of each point within the range], {goal id: [conversions at each point]}),
+        goals with any."""
         weekly = filters.days > 90
 
         def point(day: date) -> date:
-            return day - timedelta(days=day.weekday()) if weekly else day
+            return max(day - timedelta(days=day.weekday()), filters.start) if weekly else day
 
         points = sorted({point(filters.start + timedelta(days=n)) for n in range(filters.days)})
         lines: dict[int, list[int]] = {}
@@ -393,15 +394,23 @@ class Stored:
 
     def choices(self) -> dict[str, list[tuple[int, str]]]:
         """What the filters should offer: goals (deleted ones with conversions too), agents
-        and departments, as [(id, name)] by name."""
+        and departments, as [(id, name)] by name; those never named as the tables call them."""
         goals = dict(Goal.objects.filter(account=self.account).values_list("pk", "name"))
         for c in self.conversions:
             goals.setdefault(c["goal_id"], c["goal_name"])
         return {
             "goals": by_name(goals),
-            "agents": by_name(self.agent_names()),
-            "departments": by_name(self.department_names()),
+            "agents": by_name(self._labels("agent_id", self.agent_names(), "Agent")),
+            "departments": by_name(
+                self._labels("department_id", self.department_names(), "Department")
+            ),
         }
+
+    def _labels(self, field: str, names: dict[int, str], word: str) -> dict[int, str]:
+        """Every id of `field` among the touches and conversions, by its name, or as "<word> id"
+        when no row named it."""
+        ids = {row[field] for row in [*self.touches, *self.conversions]} - {None}
+        return {key: names.get(key) or f"{word} {key}" for key in ids}
 
 
 def assert_reports_count_the_rows(account: Account, filters: Filters) -> Stored:
@@ -721,9 +730,9 @@ def test_past_ninety_days_the_series_counts_weeks_from_monday(acme: Account, pai
     filters = Filters(start, end)
     assert_reports_count_the_rows(acme, filters)
     points, lines = reports.series(acme, filters)
-    # The first week is partial: from its Monday, before the range, it counts the range's days.
-    assert points[0] == start - timedelta(days=2)
-    assert points == [points[0] + timedelta(weeks=n) for n in range(14)]
+    # The first week is partial: it counts the range's days, from the range's first.
+    assert points[0] == start
+    assert points[1:] == [start + timedelta(days=5, weeks=n) for n in range(13)]
     assert lines == {paid.pk: [2, 1, *[0] * 11, 1]}
 
 
@@ -1426,3 +1435,19 @@ def test_every_report_of_any_filters_counts_the_rows_whatever_the_arrival(
         )
         assert_reports_count_the_rows(bluebird, everything)
         transaction.set_rollback(True)
+
+
+def test_an_agent_or_department_sent_without_a_name_is_offered_as_the_tables_call_it(
+    acme: Account, paid: Goal
+) -> None:
+    chats_in(acme, chat("c1", "v1", ((77, ""), on(days(0), 9)), department=(556, None)))
+    views_in(acme, view("p1", "v1", on(days(0), 10)))
+    day = Filters(days(0), days(0))
+    assert [r.name for r in reports.agent_rows(acme, day)] == ["Agent 77"]
+    assert [r.name for r in reports.department_rows(acme, day)] == ["Department 556"]
+    choices = reports.choices(acme)
+    assert (choices["agents"], choices["departments"]) == (
+        [(77, "Agent 77")],
+        [(556, "Department 556")],
+    )
+    assert choices == Stored(acme).choices()
