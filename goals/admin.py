@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from goals import rules
+from goals import history, rules
 from goals.dashboard.forms import limit_message
 from goals.models import Condition, Goal
 
@@ -208,3 +208,36 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
             self.message_user(request, f"{state} {len(changed)} goal(s).", messages.SUCCESS)
         for refusal in refused:
             self.message_user(request, f"Goals limit exceeded: {refusal}", messages.ERROR)
+
+
+@admin.register(Goal.history.model)
+class GoalChangeAdmin(admin.ModelAdmin):
+    """Every change of every goal (deleted goals' too), read only: the history is written by the
+    goal writes themselves (goals.history), never by hand."""
+
+    list_display = ["history_date", "name", "id", "changes", "actor_email", "door", "api_client"]
+    list_filter = ["door", "history_type", "account"]
+    search_fields = ["name", "actor_email"]
+    list_select_related = ["account"]
+    list_per_page = 50
+
+    @admin.display(description="What changed")
+    def changes(self, row: Any) -> str:
+        return " ".join(history.what_changed(row.prev_record, row))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or rules.may_manage_goals(
+            request.user, obj.account, in_django_admin=True
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return True
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

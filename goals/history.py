@@ -98,12 +98,14 @@ def _change(before: Any, after: Any) -> Change:
         who=after.actor_email,
         door=Door(after.door).label,
         api_client=after.api_client,
-        what=_what(before, after),
+        what=what_changed(before, after),
         deleted=after.history_type == "-",
     )
 
 
-def _what(before: Any, after: Any) -> list[str]:
+def what_changed(before: Any, after: Any) -> list[str]:
+    """What a change did, a sentence a line: `after` is its HistoricalGoal row, `before` the row
+    of the change before it (None for none)."""
     if after.history_type == "+":
         return [f"Created “{after.name}”: {_summary(after)}."]
     if after.history_type == "-":

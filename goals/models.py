@@ -78,7 +78,12 @@ class Goal(models.Model):
 
     objects = GoalQuerySet.as_manager()
     # A deleted goal's rows stay: its history stays readable.
-    history = HistoricalRecords(bases=[GoalChange], excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(
+        bases=[GoalChange],
+        excluded_fields=["created_at", "updated_at"],
+        verbose_name="goal change",
+        verbose_name_plural="goal changes",
+    )
 
     class Meta:
         ordering = ["id"]

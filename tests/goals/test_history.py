@@ -212,3 +212,18 @@ def test_a_deleted_goal_s_history_stays_readable(pricing: Goal, alice: User) -> 
 def test_another_account_s_goal_history_is_not_found(pricing: Goal, bob: User) -> None:
     assert signed_in(bob).get(f"/goals/{pricing.pk}/history/").status_code == 404
     assert "Pricing" not in main_text(signed_in(bob).get("/goals/deleted/"))
+
+
+def test_the_django_admin_lists_every_change_a_deleted_goal_s_too(
+    pricing: Goal, alice: User, olga: User
+) -> None:
+    rules.goal_update(goal=pricing, actor=alice, attribution_period=7)
+    rules.goal_delete(goal=pricing, actor=alice)
+
+    page = signed_in(olga).get("/admin/goals/historicalgoal/")
+    assert page.status_code == 200
+    text = " ".join(main_text(page).split())
+    for words in ("Created “Pricing”", "Period changed from 30 to 7 days.", "Deleted “Pricing”."):
+        assert words in text
+    # Nobody writes the history by hand.
+    assert signed_in(olga).get("/admin/goals/historicalgoal/add/").status_code == 403

@@ -84,6 +84,7 @@ def test_the_index_lists_what_operators_work_with_and_nothing_else(olivia: User)
         "/admin/accounts/account/",
         "/admin/accounts/user/",
         "/admin/goals/goal/",
+        "/admin/goals/historicalgoal/",
         "/admin/tracking/site/",
         API_CLIENTS,
         "/admin/axes/accessattempt/",
