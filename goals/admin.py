@@ -211,7 +211,7 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
 
 
 @admin.register(Goal.history.model)
-class GoalChangeAdmin(admin.ModelAdmin):
+class GoalChangeAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
     """Every change of every goal (deleted goals' too), read only: the history is written by the
     goal writes themselves (goals.history), never by hand."""
 
@@ -224,14 +224,6 @@ class GoalChangeAdmin(admin.ModelAdmin):
     @admin.display(description="What changed")
     def changes(self, row: Any) -> str:
         return " ".join(history.what_changed(row.prev_record, row))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None or rules.may_manage_goals(
-            request.user, obj.account, in_django_admin=True
-        )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return True
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
