@@ -256,18 +256,15 @@ def conversion_rows(
     account: Account, filters: Filters, *, size: int = 2000
 ) -> Iterator[dict[str, Any]]:
     """Every conversion of the range, oldest first, as dicts of Conversion's fields, as they
-    stood at the first read, read `size` at a time: memory stays flat, and a large range starts
-    at once. The reads share a snapshot (`snapshot`), so a conversion that moves in time while a
-    download is read slowly is neither read twice nor missed, and no writer waits for them."""
+    stood at the first read, fetched `size` at a time from one cursor: memory stays flat, and a
+    large range starts at once. The cursor reads in a snapshot (`snapshot`), so a conversion
+    that moves in time while a download is read slowly is neither read twice nor missed, and no
+    writer waits for it. Inside the snapshot's transaction PostgreSQL's cursor is a plain
+    server-side one (Django holds cursors over commits only in autocommit), so the first rows
+    come before the query has run to its end."""
     conversions = _conversions(account, filters).order_by("timestamp", "conversion_id")
     with snapshot():
-        rows = list(conversions.values()[:size])
-        while rows:
-            yield from rows
-            if len(rows) < size:
-                return
-            last = (rows[-1]["timestamp"], rows[-1]["conversion_id"])
-            rows = list(_beyond(conversions, last, newer=True).values()[:size])
+        yield from conversions.values().iterator(chunk_size=size)
 
 
 @contextmanager
