@@ -7,7 +7,7 @@ PORT ?= 8000
 
 WORKERS ?= 2
 
-.PHONY: run serve test lint format install install-dev bench bench-conversions bench-tracking \
+.PHONY: run serve worker test lint format install install-dev bench bench-conversions bench-tracking \
 	bench-reports
 
 run: $(VENV)/.runtime
@@ -25,6 +25,11 @@ serve: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn goals_admin.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS)
+
+# The task queue's worker (goals_admin/celery.py), beside `make serve`, with the same REDIS_URL and
+# DATABASE_URL: it recomputes goals' conversions. Without REDIS_URL, jobs run in the requests.
+worker: $(VENV)/.runtime
+	$(BIN)/celery --app goals_admin worker --loglevel INFO
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

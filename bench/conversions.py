@@ -7,7 +7,8 @@ Redis, it seeds an account with BENCH_CONV_PAGE_VIEWS page views (1,000,000) of
 BENCH_CONV_VISITORS visitors (50,000) and BENCH_CONV_CHATS chats (100,000), and five goals, then
 measures side by side:
 
-- attribution from scratch (conversions.recompute) against a straightforward Python loop;
+- attribution from scratch (conversions.recompute) against a straightforward Python loop, then
+  the job that a change of one goal's period asks for (issue 15: under 10 s);
 - BENCH_CONV_HTTP_ROWS page views (100,000) sent over HTTP to gunicorn's 2 workers, 1,000 a
   request, against a plain COPY of the same rows, and BENCH_CONV_NAIVE_ROWS (2,000) through a
   naive Django loop;

@@ -6,4 +6,4 @@ class ConversionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the receiver that keeps a changed goal's conversions current.
-        from conversions import recompute  # noqa: F401
+        from conversions import jobs  # noqa: F401

@@ -251,3 +251,31 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"Department {self.department_id}"
+
+
+class RecomputeJob(models.Model):
+    """A goal's conversions computed anew over all stored data, as a job of the task queue
+    (conversions.jobs): the latest change that asked for one (version) against the last job
+    that finished (done_version). The job's row goes with its goal."""
+
+    goal = models.OneToOneField(
+        "goals.Goal", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=0)
+    done_version = models.PositiveIntegerField(default=0)
+    whole = models.BooleanField(
+        default=False,
+        help_text="The goal's terms changed since the last job: its conversions are computed "
+        "anew, not only renamed.",
+    )
+    asked_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    seconds = models.FloatField(null=True, help_text="How long the last finished job took.")
+
+    def __str__(self) -> str:
+        return f"Recomputing goal {self.goal_id}"
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a change asked for a job that has not finished."""
+        return self.version > self.done_version

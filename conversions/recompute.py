@@ -6,7 +6,7 @@ Three ways in, all set-based (a query a batch of visitors, never one an event):
 - recompute_visitors: new or changed chats change their visitors' touches, so those visitors'
   conversions are computed anew and the difference is written;
 - recompute_goals: a goal whose terms changed, or that was enabled again, is computed anew over
-  every visitor who has touches.
+  every visitor who has touches (a job of the task queue: conversions.jobs).
 
 Writers of one account exclude one another where it matters (lock_conversions): page-view
 batches share the lock, while chats and goal changes hold it alone, so that no batch computes
@@ -18,13 +18,12 @@ SQLite, writers serialize anyway (BEGIN IMMEDIATE).
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
 from django.db import connection
-from django.dispatch import receiver
 from django.utils import timezone
 
 from conversions import totals
@@ -32,7 +31,6 @@ from conversions.attribution import Attribution, Credit, GoalTerms, Touch, Visit
 from conversions.models import Conversion, PageView
 from conversions.models import Touch as TouchRow
 from goals.models import ATTRIBUTION_PERIOD_MAX, Goal
-from goals.signals import goal_written
 
 # Rows a statement: within SQLite's 32,766 parameters with every table's columns.
 CHUNK = 1000
@@ -40,6 +38,8 @@ CHUNK = 1000
 # of the turns that page-view batches take at writing them ("turn").
 LOCK_CLASS = 0x636F6E76
 TURN_CLASS = 0x7475726E
+# Told how many visitors of how many are done (recompute_goals).
+Progress = Callable[[int, int], None]
 _LONGEST_PERIOD = timedelta(days=ATTRIBUTION_PERIOD_MAX)
 _CONVERSION_TABLE = connection.ops.quote_name(Conversion._meta.db_table)
 # What a conversion says, besides its key: a stored row is rewritten only when this differs.
@@ -141,15 +141,27 @@ def credit_page_views(account_id: int, page_views: Sequence[Visit]) -> None:
     _write(account_id, earlier, stored)
 
 
+def rename_goal(account_id: int, goal_id: int, name: str) -> None:
+    """Make the goal's conversions carry its name, stamping those renamed (the incremental
+    export sends them again)."""
+    Conversion.objects.filter(account_id=account_id, goal_id=goal_id).exclude(
+        goal_name=name
+    ).update(goal_name=name, update_timestamp=timezone.now().replace(microsecond=0))
+
+
 def recompute_visitors(account_id: int, visitor_ids: Iterable[str]) -> None:
     """Compute the conversions of these visitors anew for the enabled goals, and store the
     difference (a conversion no longer credited is deleted)."""
     _recompute(account_id, enabled_goals(account_id), sorted(set(visitor_ids)))
 
 
-def recompute_goals(account_id: int, goals: Sequence[GoalTerms]) -> None:
+def recompute_goals(
+    account_id: int, goals: Sequence[GoalTerms], *, progress: Progress | None = None
+) -> None:
     """Compute these goals' conversions anew over every visitor of the account, a chunk of
-    visitors at a time (memory stays flat), and drop those of visitors without touches."""
+    visitors at a time (memory stays flat), and drop those of visitors without touches.
+    `progress(done, total)` is called before the first chunk and after each, in visitors; what
+    it raises stops the work, the transaction's to roll back."""
     if not goals:
         return
     with connection.cursor() as cursor:
@@ -159,7 +171,7 @@ def recompute_goals(account_id: int, goals: Sequence[GoalTerms]) -> None:
             [account_id],
         )
         visitors = [row[0] for row in cursor.fetchall()]
-    _recompute(account_id, goals, visitors)
+    _recompute(account_id, goals, visitors, progress)
     goal_ids = [goal.goal_id for goal in goals]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -173,10 +185,19 @@ def recompute_goals(account_id: int, goals: Sequence[GoalTerms]) -> None:
     totals.conversions_changed(account_id, removed=removed, added=())
 
 
-def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[str]) -> None:
+def _recompute(
+    account_id: int,
+    goals: Sequence[GoalTerms],
+    visitors: Sequence[str],
+    progress: Progress | None = None,
+) -> None:
     goal_ids = [goal.goal_id for goal in goals]
     attribution = Attribution(goals)
+    done = 0
     for chunk in chunks(visitors):
+        if progress is not None:
+            progress(done, len(visitors))
+        done += len(chunk)
         touches = _touches(account_id, chunk)
         found = attribution.credits(touches, _page_views(account_id, chunk, touches))
         stored = _stored(account_id, goal_ids, chunk)
@@ -197,6 +218,8 @@ def _recompute(account_id: int, goals: Sequence[GoalTerms], visitors: Sequence[s
             removed=[_counted(key[0], stored[key]) for key in stored.keys() - found.keys()],
             added=(),
         )
+    if progress is not None:
+        progress(len(visitors), len(visitors))
 
 
 def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
@@ -367,20 +390,3 @@ def chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
     """The items a slice of `size` (CHUNK: what one statement takes) at a time, in order."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@receiver(goal_written)
-def _keep_goal_conversions_current(
-    sender: Any, goal: Goal, changed: set[str], **kwargs: Any
-) -> None:
-    """A goal's terms changed, or it was enabled: its conversions are computed anew. Renamed: its
-    conversions carry the new name. Disabled or deleted: it keeps what it has and gets no more,
-    which the lock makes exact against batches being credited at the same moment."""
-    lock_conversions(goal.account_id, exclusive=True)
-    if "name" in changed:
-        Conversion.objects.filter(account_id=goal.account_id, goal_id=goal.pk).update(
-            goal_name=goal.name, update_timestamp=timezone.now().replace(microsecond=0)
-        )
-    terms_changed = changed & {"conditions", "attribution_model", "attribution_period", "enabled"}
-    if goal.enabled and terms_changed and goal.pk is not None:
-        recompute_goals(goal.account_id, [GoalTerms.of(goal)])

@@ -108,7 +108,7 @@ def goal_create(
         goal.conditions_in_order = _new_conditions(goal, cleaned_conditions)
         _save(goal, actor)
         Condition.objects.bulk_create(goal.conditions_in_order)
-        goal_written.send(Goal, goal=goal, changed={*fields, "conditions"})
+        goal_written.send(Goal, goal=goal, changed={*fields, "conditions", "created"})
     return goal
 
 

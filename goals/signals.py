@@ -4,5 +4,6 @@ from django.dispatch import Signal
 
 # Sent by goals.rules inside each goal write's transaction, with `goal` (as written; for a
 # deletion, as it was) and `changed`: the names of the fields whose values the write changed
-# ("conditions" for the list of conditions), all of them for a new goal, or {"deleted"}.
+# ("conditions" for the list of conditions), all of them and "created" for a new goal, or
+# {"deleted"}.
 goal_written = Signal()

@@ -194,6 +194,8 @@ def redis_cache(url: str) -> dict:
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
+        # Deployments that share one Redis keep apart by their prefixes.
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", ""),
         "OPTIONS": {
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT_SECONDS,
@@ -304,6 +306,29 @@ TRACKING_BODY_LIMIT = int(os.environ.get("TRACKING_BODY_LIMIT", "16384"))
 # died after this many seconds.
 TRACKING_STREAM = os.environ.get("TRACKING_STREAM", "goals-admin:page-views")
 TRACKING_CLAIM_SECONDS = float(os.environ.get("TRACKING_CLAIM_SECONDS", "60"))
+
+# Background work (README.md, "Background work"): jobs of the Celery task queue, such as a goal's
+# conversions recomputed over all stored data. With REDIS_URL set they go through Redis to
+# `make worker`; without, there is no worker and each runs eagerly, inside the change that asks.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "goals-admin")
+# A job is acknowledged when it ends, not when it starts: one whose worker dies goes back to the
+# queue (at once if the pool's process died; after the visibility timeout if the whole worker
+# did) and runs again, which a job allows (conversions.jobs).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A job sent while Redis is out of reach fails within a second instead of holding the request
+# (conversions.jobs.ask says what then).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # How many enabled goals a new account may have; each account keeps its own copy of the figure.
 GOALS_ACTIVE_LIMIT = int(os.environ.get("GOALS_ACTIVE_LIMIT", "5"))

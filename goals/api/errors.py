@@ -56,6 +56,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+def error_details(error: Exception) -> dict[str, list[str]]:
+    """The messages of a validation error, a parser's (DRF) or the rules' (Django), keyed as the
+    API's error bodies key them: {"settings.conditions[1].value": [messages]}; "" for the
+    messages of the whole."""
+    return _flatten(_as_api_exception(error).detail)
+
+
 def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, GoalLimitExceeded):
         return GoalsLimitExceededError(str(exc))

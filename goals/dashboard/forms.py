@@ -189,3 +189,12 @@ def written_conditions(formset: BaseConditionFormSet) -> list[Condition] | None:
         if value:
             conditions.append(Condition(operator=condition["operator"], value=value))
     return conditions
+
+
+class GoalsImportForm(forms.Form):
+    file = forms.FileField(
+        label="An export of goals",
+        help_text="A JSON file from “Export goals” in any account, or what GET /api/v2/goals "
+        "answers.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )

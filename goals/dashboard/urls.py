@@ -13,5 +13,8 @@ urlpatterns = [
     path("<int:goal_id>/toggle/", views.goal_toggle, name="toggle"),
     path("<int:goal_id>/delete/", views.goal_delete, name="delete"),
     path("<int:goal_id>/history/", views.goal_history, name="history"),
+    path("<int:goal_id>/recompute/", views.recompute_job, name="recompute"),
     path("deleted/", views.deleted_goals, name="deleted"),
+    path("export/", views.goals_export, name="export"),
+    path("import/", views.goals_import, name="import"),
 ]

@@ -9,15 +9,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import administrator_required
 from accounts.models import Account
-from conversions import reports
-from goals import history, matching, rules
+from conversions import jobs, reports
+from goals import history, matching, rules, transfer
 from goals.dashboard.forms import (
     ConditionFormSet,
     GoalForm,
+    GoalsImportForm,
     UrlTestForm,
     add_goal_errors,
     condition_initial,
@@ -26,6 +28,7 @@ from goals.dashboard.forms import (
 )
 from goals.models import Condition, Goal
 from goals.selectors import active_goal_count
+from infra.body_limit import allow_body
 
 
 def account_goal(request: HttpRequest, goal_id: int) -> Goal:
@@ -141,7 +144,13 @@ def goal_form_page(
             else:
                 saved = save_goal(request, goal, form.cleaned_data, formset.conditions())
                 verb = "created" if goal is None else "saved"
-                messages.success(request, f"The goal “{saved.name}” was {verb}.")
+                said = f"The goal “{saved.name}” was {verb}."
+                job, _ = jobs.job_of(saved)
+                if job is not None and job.waiting:
+                    said += (
+                        " A worker is bringing its conversions up to date: its page shows how far."
+                    )
+                messages.success(request, said)
                 return redirect(goals_page_url(saved))
         except ValidationError as error:
             add_goal_errors(form, formset, error)
@@ -156,6 +165,7 @@ def goal_form_page(
         )
     changes = history.goal_history(request.user.account, goal.pk) if goal else []
     context = {
+        **(recompute_job_context(goal) if goal else {}),
         "goal": goal,
         "form": form,
         "formset": formset,
@@ -243,6 +253,20 @@ def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
     return render(request, "goals/partials/goal_switch_swap.html", context)
 
 
+def recompute_job_context(goal: Goal) -> dict[str, Any]:
+    job, progress = jobs.job_of(goal)
+    return {"goal": goal, "job": job, "progress": progress}
+
+
+@require_GET
+@administrator_required
+def recompute_job(request: HttpRequest, goal_id: int) -> HttpResponse:
+    """Where the goal's conversions stand against its settings, for the goal's page to ask
+    again while a job waits or runs."""
+    goal = account_goal(request, goal_id)
+    return render(request, "goals/partials/recompute_job.html", recompute_job_context(goal))
+
+
 @administrator_required
 def goal_history(request: HttpRequest, goal_id: int) -> HttpResponse:
     """Every change of the goal, newest first: a deleted goal's too, and another account's never."""
@@ -269,3 +293,36 @@ def goal_delete(request: HttpRequest, goal_id: int) -> HttpResponse:
         messages.success(request, f"The goal “{goal.name}” was deleted.")
         return redirect(back)
     return render(request, "goals/goal_confirm_delete.html", {"goal": goal})
+
+
+@administrator_required
+def goals_export(request: HttpRequest) -> HttpResponse:
+    """The account's goals as a JSON file, in the API's own shape, for another account."""
+    account = request.user.account
+    response = HttpResponse(transfer.goals_export(account), content_type="application/json")
+    name = f"goals-{slugify(account.name) or account.pk}-{timezone.now():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# A file of many goals is larger than a form's REQUEST_BODY_LIMIT.
+@allow_body("INGEST_BODY_LIMIT")
+@administrator_required
+def goals_import(request: HttpRequest) -> HttpResponse:
+    """Upload an export of goals: all of them are created, or none and the form says why."""
+    form = GoalsImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imported = transfer.goals_import(
+                account=request.user.account,
+                actor=request.user,
+                content=form.cleaned_data["file"].read(),
+            )
+        except transfer.ImportRefused as refused:
+            form.add_error("file", "Nothing was imported:")
+            for line in refused.lines():
+                form.add_error("file", line)
+        else:
+            messages.success(request, imported.summary())
+            return redirect("goals:list")
+    return render(request, "goals/goals_import.html", {"form": form, **meter(request.user.account)})

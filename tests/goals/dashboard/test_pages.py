@@ -1202,3 +1202,11 @@ def test_html_in_the_tested_url_is_shown_as_text(alice_client, scripted_goal):
 
     assert SCRIPT not in response.content.decode()
     assert "✓ Matches: URL contains <script>alert(1)</script>" in parse(response).text
+
+
+@pytest.mark.parametrize("path", ["/goals/", "/goals/new/", "/goals/{id}/edit/", "/goals/import/"])
+def test_no_page_shows_a_template_comment(alice_client, cart_goal, path):
+    # Django's {# ... #} comments hold on one line; a longer one is printed as text.
+    page = alice_client.get(path.format(id=cart_goal.pk)).content.decode()
+    assert "{#" not in page
+    assert "{%" not in page

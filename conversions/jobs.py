@@ -1,0 +1,199 @@
+"""A goal's conversions recomputed over all stored data, as a job of the task queue.
+
+A change of an enabled goal's terms (conditions, attribution model or period), its enabling, or
+its renaming asks for a job within the change's own transaction (ask): the goal's RecomputeJob
+counts a new version. Without a worker (no REDIS_URL) the job runs there and then, inside the
+change, which commits with its conversions; with one, the job is sent once the change commits,
+and the request answers at once.
+
+A job (run) is one transaction, under the account's exclusive conversions lock
+(recompute.lock_conversions): killed half way, it leaves the conversions as they were, and run
+again it does the whole work again. Between chunks of visitors it checks that no later change
+asked for a job meanwhile: one did, and it stops, rolled back, leaving the work to the later
+job, which reads the settings as they are then; so the last settings win, and nothing of the
+first job's stays. Its progress goes to the cache, where readers outside its transaction (the
+goal's page) see it.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import receiver
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from conversions import recompute
+from conversions.attribution import GoalTerms
+from conversions.models import RecomputeJob
+from goals.models import Goal
+from goals.signals import goal_written
+
+logger = logging.getLogger(__name__)
+
+# What a goal's conversions depend on, besides the stored chats and page views.
+TERMS = frozenset({"conditions", "attribution_model", "attribution_period", "enabled"})
+# A running job refreshes its progress after each chunk of a thousand visitors, well under a
+# second apart: progress older than this is a job that died, and the page says it waits.
+PROGRESS_SECONDS = 15
+
+
+class Superseded(Exception):
+    """A later change asked for a job of the same goal while this one ran."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a running job is: visitors done of the account's visitors with touches, and when
+    it started (aware, UTC)."""
+
+    done: int
+    total: int
+    started_at: datetime
+
+    @property
+    def percent(self) -> int:
+        """Whole percent done, 0 to 100 (0 before the visitors are counted)."""
+        return self.done * 100 // self.total if self.total else 0
+
+
+@receiver(goal_written)
+def _keep_goal_conversions_current(
+    sender: Any, goal: Goal, changed: set[str], **kwargs: Any
+) -> None:
+    """A goal's terms changed, or it was enabled: its conversions are computed anew. Renamed:
+    its conversions carry the new name. Disabled or deleted: it keeps what it has and gets no
+    more, which the lock makes exact against batches being credited at the same moment (a
+    running job holds it too: the change waits for the job to end)."""
+    stopped = "deleted" in changed or (
+        "enabled" in changed and not goal.enabled and "created" not in changed
+    )
+    if stopped:
+        # Before ask(), which locks the job's row that a running job writes as it ends.
+        recompute.lock_conversions(goal.account_id, exclusive=True)
+    if "deleted" in changed:
+        return
+    whole = goal.enabled and bool(changed & TERMS)
+    if whole or "name" in changed:
+        ask(goal, whole=whole)
+
+
+def ask(goal: Goal, *, whole: bool) -> None:
+    """Ask for a job that computes the goal's conversions anew (`whole`), or else only renames
+    them, within the current transaction: it runs in it without a worker, else once it commits.
+    A job asked before and not yet finished is superseded."""
+    job, _ = RecomputeJob.objects.select_for_update().get_or_create(goal_id=goal.pk)
+    job.version += 1
+    job.whole = job.whole or whole
+    job.asked_at = timezone.now()
+    job.save()
+    goal_id, version = goal.pk, job.version
+
+    if recompute_goal.app.conf.task_always_eager:
+        recompute_goal.delay(goal_id, version)
+        return
+
+    def send() -> None:
+        try:
+            recompute_goal.delay(goal_id, version)
+        except OperationalError:
+            # The change is saved, and its job waits, as the goal's page says, for
+            # `manage.py recompute_goals` (README.md, "Background work").
+            logger.exception("The job of goal %s could not be sent to the workers.", goal_id)
+
+    # The worker reads the change, so it must be committed first.
+    transaction.on_commit(send)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def recompute_goal(goal_id: int, version: int) -> bool:
+    """The task queue's job: run(goal_id, version)."""
+    return run(goal_id, version)
+
+
+def run(goal_id: int, version: int) -> bool:
+    """Do the job that the change numbered `version` of the goal asked for: compute its
+    conversions anew if it is enabled and its terms changed, and in any case give them its
+    current name; all in one transaction. True when done; False when there was nothing to do
+    (the job was done already, the goal is gone) or a later change superseded it. Raises what
+    the database raises, the transaction rolled back."""
+    try:
+        with transaction.atomic():
+            return _run(goal_id, version)
+    except Superseded:
+        return False
+    finally:
+        # Done, superseded or failed, this job shows no more progress; a later job may show its own.
+        key = _progress_key(goal_id)
+        if (cache.get(key) or {}).get("version") == version:
+            cache.delete(key)
+
+
+def _run(goal_id: int, version: int) -> bool:
+    job = _job_asked(goal_id, version)
+    if job is None:
+        return False
+    account_id = Goal.objects.filter(pk=goal_id).values_list("account_id", flat=True).get()
+    recompute.lock_conversions(account_id, exclusive=True)
+    started, started_at = time.monotonic(), timezone.now()
+
+    def progress(done: int, total: int) -> None:
+        if _job_asked(goal_id, version) is None:
+            raise Superseded
+        cache.set(
+            _progress_key(goal_id),
+            {"version": version, "done": done, "total": total, "started_at": started_at},
+            PROGRESS_SECONDS,
+        )
+
+    # The lock may have been long in coming: read the goal as it is now it is held.
+    progress(0, 0)
+    goal = Goal.objects.prefetch_related("conditions").get(pk=goal_id)
+    recompute.rename_goal(account_id, goal_id, goal.name)
+    if goal.enabled and job.whole:
+        recompute.recompute_goals(account_id, [GoalTerms.of(goal)], progress=progress)
+    RecomputeJob.objects.filter(goal_id=goal_id, version=version).update(
+        done_version=version,
+        whole=False,
+        finished_at=timezone.now(),
+        seconds=time.monotonic() - started,
+    )
+    return True
+
+
+def _job_asked(goal_id: int, version: int) -> RecomputeJob | None:
+    """The goal's job if `version` is the latest change's and is not done, else None."""
+    return RecomputeJob.objects.filter(
+        goal_id=goal_id, version=version, done_version__lt=version
+    ).first()
+
+
+def waiting_jobs(goal_id: int | None = None) -> list[RecomputeJob]:
+    """The jobs asked and not finished (of this goal only, if given), the oldest asked first:
+    those whose worker died, or whose message the broker lost."""
+    jobs = RecomputeJob.objects.filter(version__gt=F("done_version"))
+    if goal_id is not None:
+        jobs = jobs.filter(goal_id=goal_id)
+    return list(jobs.order_by("asked_at"))
+
+
+def job_of(goal: Goal) -> tuple[RecomputeJob | None, Progress | None]:
+    """The goal's job row (None if no change ever asked for one) and, while one runs, its
+    progress (None while it waits for a worker or the account's lock)."""
+    job = RecomputeJob.objects.filter(goal_id=goal.pk).first()
+    if job is None or not job.waiting:
+        return job, None
+    seen = cache.get(_progress_key(goal.pk))
+    if not seen or seen["version"] != job.version:
+        return job, None
+    return job, Progress(seen["done"], seen["total"], seen["started_at"])
+
+
+def _progress_key(goal_id: int) -> str:
+    return f"recompute-job:{goal_id}"

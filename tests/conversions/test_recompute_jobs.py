@@ -1,0 +1,360 @@
+"""A goal's conversions brought up to date with its settings as a job of the task queue.
+
+The story: Acme's goal "Paid" (the thank-you page, last touch, 30 days) has converted two
+visitors: v1, who paid five minutes after Sam's chat, and v2, who paid three days after Kim's.
+v3 looked at the pricing page ten minutes after Lee's chat. A period of 1 day keeps v1's
+conversion alone; the pricing page as the condition, with that period, v3's alone.
+"""
+
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from io import StringIO
+from typing import Any
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from kombu.exceptions import OperationalError
+
+from conversions import jobs, recompute, totals
+from conversions.models import Conversion, GoalDayTotal, RecomputeJob
+from goals.models import Goal
+from goals_admin import celery_app
+from tests.helpers.api import Api
+from tests.helpers.conversions import KIM, SAM, SHOP, chat, page_view, sent
+from tests.helpers.jobs import empty_queue, eventually, pool_process, worker_process
+from tests.helpers.pages import signed_in
+from tests.helpers.tracking import TEST_REDIS_URL, database_url, requires_test_redis
+
+LEE = (361089721037, "Lee")
+PRICING = f"{SHOP}/pricing"
+ONE_DAY = {"attribution_period": 1}
+PRICING_PAGE = {
+    "settings": {"conditions": [{"type": "url", "operator": "contains", "value": "/pricing"}]}
+}
+
+
+@pytest.fixture
+def paid_story(alice_api: Api, thanks_goal: Goal) -> Goal:
+    sent(
+        alice_api,
+        "/api/v2/chats",
+        [
+            chat("c1", visitor="v1", agents=(SAM,)),
+            chat("c2", visitor="v2", agents=(KIM,)),
+            chat("c3", visitor="v3", agents=(LEE,)),
+        ],
+    )
+    sent(
+        alice_api,
+        "/api/v2/page_views",
+        [
+            page_view("p1", visitor="v1", minutes=5),
+            page_view("p2", visitor="v2", minutes=3 * 24 * 60),
+            page_view("p3", visitor="v3", url=PRICING, minutes=10),
+        ],
+    )
+    assert credited(thanks_goal) == {"c1", "c2"}
+    return thanks_goal
+
+
+@pytest.fixture
+def jobs_sent_nowhere(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Jobs go to a queue that no worker reads, as when the workers are down: the jobs sent,
+    as (goal id, version). They are sent as the change commits: a transactional test."""
+    celery_app.conf.task_always_eager = False
+    queued: list[tuple[int, int]] = []
+    monkeypatch.setattr(jobs.recompute_goal, "delay", lambda *job: queued.append(job))
+    return queued
+
+
+@pytest.fixture
+def jobs_on_a_worker(settings: Any) -> Iterator[None]:
+    """Jobs go through the Redis of TEST_REDIS_URL, on this test process's queue, to the
+    worker that the test starts (tests/helpers/jobs.py; tests/conftest.py sets the queue); the
+    cache, where a running job tells its progress, is in the same Redis."""
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+        }
+    }
+    celery_app.conf.task_always_eager = False
+    empty_queue()
+    yield
+    empty_queue()
+
+
+def credited(goal: Goal) -> set[str]:
+    """The chats that the goal's stored conversions are credited to."""
+    return set(Conversion.objects.filter(goal_id=goal.pk).values_list("chat_id", flat=True))
+
+
+def changed(api: Api, goal: Goal, body: dict[str, Any]) -> None:
+    response = api.put(f"/api/v2/goals/{goal.pk}", body)
+    assert response.status_code == 200, response.content
+
+
+def its_conversions(client: Client, goal: Goal) -> str:
+    """What the goal's page says of its conversions, in one line."""
+    page = client.get(f"/goals/{goal.pk}/edit/").content.decode()
+    section = page[page.index('id="recompute"') :]
+    return " ".join(section[: section.index("</section>")].split())
+
+
+def job_done(goal: Goal) -> bool:
+    job = RecomputeJob.objects.get(goal_id=goal.pk)
+    return not job.waiting
+
+
+def test_without_a_worker_a_changed_period_recomputes_the_goal_before_the_change_answers(
+    alice_api: Api, alice_client: Client, paid_story: Goal
+) -> None:
+    changed(alice_api, paid_story, ONE_DAY)
+    assert credited(paid_story) == {"c1"}
+    assert "Its conversions were last brought up to date with its settings" in its_conversions(
+        alice_client, paid_story
+    )
+
+
+def test_a_renamed_goal_s_conversions_carry_its_new_name_and_stay_credited_as_they_were(
+    alice_api: Api, paid_story: Goal
+) -> None:
+    changed(alice_api, paid_story, {"name": "Orders"})
+    names = Conversion.objects.filter(goal_id=paid_story.pk).values_list("goal_name", flat=True)
+    assert sorted(names) == ["Orders", "Orders"]
+    assert credited(paid_story) == {"c1", "c2"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_changed_while_the_workers_are_down_keeps_its_conversions_and_says_it_waits(
+    alice_api: Api,
+    alice_client: Client,
+    paid_story: Goal,
+    jobs_sent_nowhere: list[tuple[int, int]],
+) -> None:
+    changed(alice_api, paid_story, ONE_DAY)
+    assert jobs_sent_nowhere == [(paid_story.pk, 2)]  # the first: its creation
+    assert credited(paid_story) == {"c1", "c2"}
+    said = its_conversions(alice_client, paid_story)
+    assert "will be brought up to date with its settings, over all stored data, by a worker" in said
+    assert 'hx-trigger="every 2s"' in said
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_killed_half_way_leaves_the_old_conversions_and_runs_again_in_full(
+    alice_api: Api,
+    alice_client: Client,
+    paid_story: Goal,
+    jobs_sent_nowhere: list[tuple[int, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    changed(alice_api, paid_story, {"name": "Orders", **ONE_DAY})
+
+    # The worker dies after the job has renamed the conversions and removed v2's, before it
+    # has counted the removal in the daily totals.
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise SystemExit("killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(recompute.totals, "conversions_changed", killed)
+        with pytest.raises(SystemExit):
+            jobs.run(*jobs_sent_nowhere[0])
+    assert credited(paid_story) == {"c1", "c2"}
+    assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Paid"}
+    assert totals.differences(paid_story.account_id) == []
+    assert "waiting since" in its_conversions(alice_client, paid_story)
+
+    printed = StringIO()
+    call_command("recompute_goals", stdout=printed)
+    assert printed.getvalue().endswith(": done.\n")
+    assert credited(paid_story) == {"c1"}
+    assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Orders"}
+    assert "last brought up to date" in its_conversions(alice_client, paid_story)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_change_before_the_first_job_runs_supersedes_it_and_the_last_settings_win(
+    alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
+) -> None:
+    changed(alice_api, paid_story, ONE_DAY)
+    changed(alice_api, paid_story, PRICING_PAGE)
+    first, second = jobs_sent_nowhere
+    assert jobs.run(*first) is False
+    assert credited(paid_story) == {"c1", "c2"}
+    assert jobs.run(*second) is True
+    assert credited(paid_story) == {"c3"}
+    # Run again, as a broker may deliver a job twice, it does nothing more.
+    assert jobs.run(*second) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_made_while_redis_is_out_of_reach_is_saved_and_its_job_waits_for_the_command(
+    alice_api: Api,
+    alice_client: Client,
+    paid_story: Goal,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    celery_app.conf.task_always_eager = False
+
+    def unreachable(*job: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(jobs.recompute_goal, "delay", unreachable)
+    changed(alice_api, paid_story, ONE_DAY)
+    assert f"The job of goal {paid_story.pk} could not be sent to the workers." in caplog.text
+    assert paid_story.__class__.objects.get(pk=paid_story.pk).attribution_period == 1
+    assert "waiting since" in its_conversions(alice_client, paid_story)
+    call_command("recompute_goals", stdout=StringIO())
+    assert credited(paid_story) == {"c1"}
+
+
+def test_the_recompute_command_says_when_no_job_waits(paid_story: Goal) -> None:
+    printed = StringIO()
+    call_command("recompute_goals", stdout=printed)
+    assert printed.getvalue() == "No job waits.\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_disabled_goal_keeps_its_conversions_and_a_job_asked_before_does_not_recompute_it(
+    alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
+) -> None:
+    changed(alice_api, paid_story, ONE_DAY)
+    changed(alice_api, paid_story, {"enabled": False})
+    assert jobs_sent_nowhere == [(paid_story.pk, 2)]  # the first: its creation
+    assert jobs.run(*jobs_sent_nowhere[0]) is True
+    assert credited(paid_story) == {"c1", "c2"}
+
+
+def test_another_account_s_goal_has_no_job_page(
+    bob: Any, paid_story: Goal, alice_client: Client
+) -> None:
+    assert signed_in(bob).get(f"/goals/{paid_story.pk}/recompute/").status_code == 404
+    assert alice_client.get(f"/goals/{paid_story.pk}/recompute/").status_code == 200
+
+
+@requires_test_redis()
+@pytest.mark.django_db(transaction=True)
+def test_with_a_worker_the_change_answers_at_once_and_the_worker_brings_the_goal_up_to_date(
+    alice_api: Api, alice_client: Client, paid_story: Goal, jobs_on_a_worker: None
+) -> None:
+    # The worker starts after the change has answered: the request did not do the job.
+    changed(alice_api, paid_story, ONE_DAY)
+    assert credited(paid_story) == {"c1", "c2"}
+    assert "waiting since" in its_conversions(alice_client, paid_story)
+    with worker_process():
+        eventually(lambda: job_done(paid_story), what="the job done")
+    assert credited(paid_story) == {"c1"}
+    assert "last brought up to date" in its_conversions(alice_client, paid_story)
+
+
+class HeldTotals:
+    """The goal's daily totals locked by another connection (SELECT ... FOR UPDATE), as a
+    slow writer would: a job that changes them waits half way, its transaction open."""
+
+    def __init__(self, goal: Goal) -> None:
+        self.connection = psycopg.connect(database_url())
+        self.connection.execute(
+            f"SELECT * FROM {GoalDayTotal._meta.db_table} WHERE goal_id = %s FOR UPDATE",
+            [goal.pk],
+        )
+
+    def job_waits(self) -> bool:
+        waiting = self.connection.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return waiting.fetchone()[0] > 0
+
+    def advisory_locks(self) -> int:
+        held = self.connection.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        return held.fetchone()[0]
+
+    def release(self) -> None:
+        self.connection.rollback()
+        self.connection.autocommit = True
+
+
+@pytest.fixture
+def held_totals(paid_story: Goal) -> Iterator[Callable[[], HeldTotals]]:
+    held: list[HeldTotals] = []
+    yield lambda: held.append(HeldTotals(paid_story)) or held[-1]
+    for lock in held:
+        lock.connection.close()
+
+
+# Only PostgreSQL lets another connection hold a job half way: SQLite's writer holds the whole
+# database from its first statement.
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Holds a job half way with PostgreSQL's row locks."
+)
+
+
+@postgresql_only
+@requires_test_redis()
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_again(
+    alice_api: Api,
+    alice_client: Client,
+    paid_story: Goal,
+    jobs_on_a_worker: None,
+    held_totals: Callable[[], HeldTotals],
+) -> None:
+    totals_held = held_totals()
+    with worker_process() as worker:
+        changed(alice_api, paid_story, {"name": "Orders", **ONE_DAY})
+        eventually(totals_held.job_waits, what="the job waiting for the daily totals")
+        said = its_conversions(alice_client, paid_story)
+        assert "Bringing its conversions up to date with its settings" in said
+        assert "0 of 3 visitors" in said
+        # Killed as the kernel kills a process out of memory: the worker, then its pool's.
+        pool = pool_process(worker)
+        os.kill(worker.pid, signal.SIGKILL)
+        os.kill(pool, signal.SIGKILL)
+        worker.wait()
+    totals_held.release()
+    # The killed job's connection learns that its client is gone, and rolls back.
+    eventually(lambda: totals_held.advisory_locks() == 0, what="the killed job rolled back")
+    assert credited(paid_story) == {"c1", "c2"}
+    assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Paid"}
+    # The dead job's last word on its progress lasts as long as a live one's would.
+    eventually(
+        lambda: "waiting since" in its_conversions(alice_client, paid_story),
+        seconds=2 * jobs.PROGRESS_SECONDS,
+        what="the page saying that the job waits",
+    )
+
+    call_command("recompute_goals", stdout=StringIO())
+    assert credited(paid_story) == {"c1"}
+    assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Orders"}
+
+
+@postgresql_only
+@requires_test_redis()
+@pytest.mark.django_db(transaction=True)
+def test_a_change_while_a_job_runs_answers_at_once_and_leaves_nothing_of_the_first_job(
+    alice_api: Api,
+    alice_client: Client,
+    paid_story: Goal,
+    jobs_on_a_worker: None,
+    held_totals: Callable[[], HeldTotals],
+) -> None:
+    totals_held = held_totals()
+    with worker_process():
+        changed(alice_api, paid_story, ONE_DAY)
+        eventually(totals_held.job_waits, what="the first job waiting for the daily totals")
+        # Had the second change waited for the first job, which waits for this test, it would
+        # never answer.
+        second = threading.Thread(target=changed, args=(alice_api, paid_story, PRICING_PAGE))
+        second.start()
+        second.join(timeout=30)
+        assert not second.is_alive(), "the second change waited for the first job"
+        totals_held.release()
+        eventually(lambda: job_done(paid_story), what="the second job done")
+    # Asked for by its creation, then by the two changes.
+    assert RecomputeJob.objects.get(goal_id=paid_story.pk).done_version == 3
+    assert credited(paid_story) == {"c3"}
+    assert "last brought up to date" in its_conversions(alice_client, paid_story)
