@@ -80,7 +80,8 @@ def _keep_goal_conversions_current(
     if "deleted" in changed:
         return
     whole = goal.enabled and bool(changed & TERMS)
-    if whole or "name" in changed:
+    # A new goal has no conversions to rename.
+    if whole or ("name" in changed and "created" not in changed):
         ask(goal, whole=whole)
 
 
@@ -139,7 +140,9 @@ def _run(goal_id: int, version: int) -> bool:
     job = _job_asked(goal_id, version)
     if job is None:
         return False
-    account_id = Goal.objects.filter(pk=goal_id).values_list("account_id", flat=True).get()
+    account_id = Goal.objects.filter(pk=goal_id).values_list("account_id", flat=True).first()
+    if account_id is None:
+        return False  # deleted since
     recompute.lock_conversions(account_id, exclusive=True)
     started, started_at = time.monotonic(), timezone.now()
 

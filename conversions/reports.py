@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 
 from accounts.models import Account
+from conversions import recompute
 from conversions.models import (
     DELAY_BOUNDS,
     DELAY_COLUMNS,
@@ -259,12 +260,23 @@ def conversion_rows(
     stood at the first read, fetched `size` at a time from one cursor: memory stays flat, and a
     large range starts at once. The cursor reads in a snapshot (`snapshot`), so a conversion
     that moves in time while a download is read slowly is neither read twice nor missed, and no
-    writer waits for it. Inside the snapshot's transaction PostgreSQL's cursor is a plain
-    server-side one (Django holds cursors over commits only in autocommit), so the first rows
-    come before the query has run to its end."""
-    conversions = _conversions(account, filters).order_by("timestamp", "conversion_id")
+    writer waits for it. On PostgreSQL the cursor is a server-side one, in the snapshot's
+    transaction, so the first rows come before the query has run to its end."""
+    rows = _conversions(account, filters).order_by("timestamp", "conversion_id").values()
     with snapshot():
-        yield from conversions.values().iterator(chunk_size=size)
+        if connection.vendor != "postgresql":
+            yield from rows.iterator(chunk_size=size)
+            return
+        # Django's cursor would read the three timestamps of a row in Python, the most of a
+        # large download's time: the same query, on psycopg's cursor, reads them in C.
+        sql, params = rows.query.sql_with_params()
+        with connection.connection.cursor(name="conversion_rows") as cursor:
+            recompute.read_timestamps_in_c(cursor)
+            cursor.itersize = size
+            cursor.execute(sql, params)
+            names = [column.name for column in cursor.description]
+            for row in cursor:
+                yield dict(zip(names, row, strict=True))
 
 
 @contextmanager

@@ -104,8 +104,13 @@ def touches_changed(
     chats, agents = _served_deltas(account_id, removed, added)
     _add(ServedChatTotal, _SERVED_KEY, chats)
     _add(AgentServedTotal, _AGENT_KEY, agents)
-    _name(account_id, Agent, "agent_id", [(t.agent_id, t.agent_name, t.time) for t in added])
-    departments = [(t.department_id, t.department_name, t.time) for t in added]
+    _name_after(account_id, added)
+
+
+def _name_after(account_id: int, touches: list[TouchLike]) -> None:
+    """Name the touches' agents and departments after the latest of them."""
+    _name(account_id, Agent, "agent_id", [(t.agent_id, t.agent_name, t.time) for t in touches])
+    departments = [(t.department_id, t.department_name, t.time) for t in touches]
     _name(account_id, Department, "department_id", departments)
 
 
@@ -124,8 +129,10 @@ def rebuild(account_id: int) -> None:
         )
         for model in models:
             model.objects.filter(account_id=account_id)._raw_delete(connection.alias)
-        for conversions in _stored_conversions(account_id):
-            conversions_changed(account_id, removed=(), added=conversions)
+        # Counted whole, then written once a row: rows rewritten for each batch of stored
+        # conversions would leave a table many times its size, a page read a row.
+        for model, rows in _counted(account_id).items():
+            _add(model, _COLUMNS[model][0], rows)
         # Names first from the conversions, which keep those of touches gone since; then the
         # touches' own, later or equal, win.
         for model, key, name in (
@@ -140,28 +147,14 @@ def rebuild(account_id: int) -> None:
             )
             _name(account_id, model, key, list(named))
         for touches in _stored_touches(account_id):
-            touches_changed(account_id, removed=(), added=touches)
+            _name_after(account_id, touches)
 
 
 def differences(account_id: int) -> list[str]:
     """Where the account's stored totals differ from counting its stored conversions and
     touches: a line for each row that differs, none when they agree."""
-    expected: dict[type, dict[tuple, list[int]]] = {
-        ConversionTotal: defaultdict(lambda: [0] * len(_CONVERSION_COUNTS)),
-        GoalDayTotal: defaultdict(lambda: [0]),
-        ServedChatTotal: defaultdict(lambda: [0]),
-        AgentServedTotal: defaultdict(lambda: [0]),
-    }
-    for conversions in _stored_conversions(account_id):
-        deltas = _conversion_deltas(account_id, (), conversions)
-        _merge(expected[ConversionTotal], deltas)
-        _merge(expected[GoalDayTotal], _goal_deltas(deltas))
-    for touches in _stored_touches(account_id):
-        chats, agents = _served_deltas(account_id, (), touches)
-        _merge(expected[ServedChatTotal], chats)
-        _merge(expected[AgentServedTotal], agents)
     lines = []
-    for model, rows in expected.items():
+    for model, rows in _counted(account_id).items():
         key, counts = _COLUMNS[model]
         stored = {
             row[: len(key)]: list(row[len(key) :])
@@ -220,6 +213,26 @@ def _served_deltas(
         for touch in first.values():
             chats[(account_id, day_of(touch.time), department_key(touch.department_id))][0] += sign
     return chats, agents
+
+
+def _counted(account_id: int) -> dict[type, dict[tuple, list[int]]]:
+    """The account's totals as counting its stored conversions and touches gives them, by
+    model: {key values: counts}, in memory (a row a key, however many conversions it counts)."""
+    counted: dict[type, dict[tuple, list[int]]] = {
+        ConversionTotal: defaultdict(lambda: [0] * len(_CONVERSION_COUNTS)),
+        GoalDayTotal: defaultdict(lambda: [0]),
+        ServedChatTotal: defaultdict(lambda: [0]),
+        AgentServedTotal: defaultdict(lambda: [0]),
+    }
+    for conversions in _stored_conversions(account_id):
+        deltas = _conversion_deltas(account_id, (), conversions)
+        _merge(counted[ConversionTotal], deltas)
+        _merge(counted[GoalDayTotal], _goal_deltas(deltas))
+    for touches in _stored_touches(account_id):
+        chats, agents = _served_deltas(account_id, (), touches)
+        _merge(counted[ServedChatTotal], chats)
+        _merge(counted[AgentServedTotal], agents)
+    return counted
 
 
 def _merge(into: dict[tuple, list[int]], deltas: dict[tuple, list[int]]) -> None:
