@@ -624,9 +624,9 @@ def tables(measured: Measured) -> str:
         "daily totals by conversions.totals.rebuild in "
         + ", ".join(f"{seconds:.0f} s" for seconds in measured.rebuild_seconds)
         + " (the two accounts, then the sample). conversions_conversiontotal then held "
-        f"{totals_rows:,} rows in {totals_bytes / 1e6:,.0f} MB (vacuumed, not compacted: "
-        "rebuild adds its deltas a batch at a time, so a row is rewritten for each batch "
-        "that counts a conversion of its key, as every write of conversions rewrites it).\n",
+        f"{totals_rows:,} rows in {totals_bytes / 1e6:,.0f} MB (rebuild writes each row once, "
+        "in key order; the writes of conversions, in production, rewrite a row for each "
+        "conversion of its key).\n",
         "Checks of the data:",
         *map(str, measured.data_checks),
         "",

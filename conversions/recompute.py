@@ -9,11 +9,11 @@ Three ways in, all set-based (a query a batch of visitors, never one an event):
   every visitor who has touches (a job of the task queue: conversions.jobs).
 
 Writers of one account exclude one another where it matters (lock_conversions): page-view
-batches share the lock, while chats and goal changes hold it alone, so that no batch computes
-with touches or goal terms that another is changing; page-view batches that credit conversions
-then take turns at writing them (take_turn), so that each reads the stored conversions it
-replaces, and the daily totals (conversions.totals) change by exactly the difference. On
-SQLite, writers serialize anyway (BEGIN IMMEDIATE).
+batches share the lock, while chats, goals' jobs and goals being stopped hold it alone, so that
+no batch computes with touches or goal terms that another is changing; page-view batches that
+credit conversions then take turns at writing them (take_turn), so that each reads the stored
+conversions it replaces, and the daily totals (conversions.totals) change by exactly the
+difference. On SQLite, writers serialize anyway (BEGIN IMMEDIATE).
 """
 
 import hashlib

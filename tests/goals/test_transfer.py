@@ -227,3 +227,17 @@ def test_an_import_that_the_limit_turns_off_says_so_on_the_command_line_too(
         "Imported 7 goals. Arrived disabled, as the account's limit of 5 enabled goals was "
         "reached: “Goal 5”, “Goal 6”.\n"
     )
+
+
+def test_the_import_command_says_when_it_cannot_read_the_file(
+    bob: User, bluebird: Account, tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError, match=r'^Cannot read ".*missing.json": No such file'):
+        call_command(
+            "import_goals",
+            str(tmp_path / "missing.json"),
+            "--account",
+            "Bluebird",
+            "--user",
+            bob.email,
+        )

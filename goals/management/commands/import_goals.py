@@ -1,10 +1,8 @@
-import sys
-
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from conversions.imports import account_named
+from conversions.imports import READ_ERRORS, account_named, opened
 from goals.transfer import ImportRefused, goals_import
 
 
@@ -17,7 +15,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("file", help='The file; "-" reads standard input.')
+        parser.add_argument("file", help='The file, or a .gz of it; "-" reads standard input.')
         parser.add_argument("--account", required=True, help="The account's name.")
         parser.add_argument(
             "--user",
@@ -31,13 +29,10 @@ class Command(BaseCommand):
         if actor is None:
             raise CommandError(f'No user has the email "{user}".')
         try:
-            if file == "-":
-                content = sys.stdin.buffer.read()
-            else:
-                with open(file, "rb") as read:
-                    content = read.read()
-        except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+            with opened(file) as read:
+                content = read.read()
+        except READ_ERRORS as error:
+            raise CommandError(f'Cannot read "{file}": {error}.') from None
         try:
             imported = goals_import(account=owner, actor=actor, content=content)
         except ImportRefused as refused:
