@@ -266,11 +266,20 @@ class HeldTotals:
         )
 
     def job_waits(self) -> bool:
-        waiting = self.connection.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        """Whether a connection waits for a lock that this one holds."""
+        # pg_locks, not pg_stat_activity, which a transaction reads as it was at its start.
+        waiting = self.connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+        )
         return waiting.fetchone()[0] > 0
 
     def advisory_locks(self) -> int:
-        held = self.connection.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        """The advisory locks held or awaited in the test database (the accounts' locks)."""
+        held = self.connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database ="
+            " (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         return held.fetchone()[0]
 
     def release(self) -> None:
