@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
@@ -168,6 +169,16 @@ def _run(goal_id: int, version: int) -> bool:
         seconds=time.monotonic() - started,
     )
     return True
+
+
+@worker_ready.connect
+def _send_waiting_jobs(**kwargs: Any) -> None:
+    """A worker that starts sends the jobs asked for and not finished once more: those whose
+    message is lost, as when Redis was out of reach at the change, or waits in Redis for the
+    visibility timeout, as when a worker was killed whole. A job sent twice runs once: the
+    second finds it done."""
+    for job in waiting_jobs():
+        recompute_goal.delay(job.goal_id, job.version)
 
 
 def _job_asked(goal_id: int, version: int) -> RecomputeJob | None:

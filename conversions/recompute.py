@@ -24,11 +24,12 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from conversions import totals
 from conversions.attribution import Attribution, Credit, GoalTerms, Touch, Visit, credits
-from conversions.models import Conversion, PageView
+from conversions.models import Conversion, PageView, RecomputeJob
 from conversions.models import Touch as TouchRow
 from goals.models import ATTRIBUTION_PERIOD_MAX, Goal
 
@@ -101,8 +102,18 @@ def conversion_id(goal_id: int, chat_id: str) -> str:
 
 
 def enabled_goals(account_id: int) -> list[GoalTerms]:
-    """The terms of the account's enabled goals, the only ones that get new conversions."""
-    goals = Goal.objects.filter(account_id=account_id, enabled=True).prefetch_related("conditions")
+    """The terms of the account's enabled goals, the only ones that get new conversions, but
+    for those whose terms changed and whose job (conversions.jobs) has not yet computed them
+    anew: their conversions stay as the old terms gave them, never a mix of old and new, until
+    the job computes them all from everything stored, what arrived meanwhile included."""
+    waiting = RecomputeJob.objects.filter(
+        goal_id=OuterRef("pk"), whole=True, version__gt=F("done_version")
+    )
+    goals = (
+        Goal.objects.filter(account_id=account_id, enabled=True)
+        .exclude(Exists(waiting))
+        .prefetch_related("conditions")
+    )
     return [GoalTerms.of(goal) for goal in goals]
 
 

@@ -26,8 +26,9 @@ from goals.models import Goal
 
 # More goals than any account keeps; a file past it is a mistake, or an attack on the server.
 MAX_IMPORTED_GOALS = 1000
-# The problems an answer lists; the count of the others follows.
+# The problems an answer lists, and the goals it names; the count of the others follows.
 PROBLEMS_SHOWN = 20
+NAMES_SHOWN = 10
 
 
 class ImportRefused(Exception):
@@ -51,23 +52,36 @@ class ImportRefused(Exception):
 
 @dataclass(frozen=True)
 class Imported:
-    """The goals an import created, in the file's order, and those of them that asked to be
-    enabled but arrived disabled, the account's active-goal limit being reached."""
+    """The goals an import created, in the file's order; those of them that asked to be
+    enabled but arrived disabled, the account's active-goal limit being reached; and those
+    named as a goal the account had already (a file imported twice, say)."""
 
     goals: Sequence[Goal]
     disabled: Sequence[Goal]
+    names_taken: Sequence[Goal] = ()
 
     def summary(self) -> str:
-        """One or two sentences that say what the import did."""
+        """A few sentences that say what the import did."""
         said = f"Imported {len(self.goals)} goal{'s' if len(self.goals) != 1 else ''}."
         if self.disabled:
-            names = ", ".join(f"“{goal.name}”" for goal in self.disabled)
             limit = self.disabled[0].account.active_goal_limit
             said += (
                 f" Arrived disabled, as the account's limit of {limit} enabled goals was "
-                f"reached: {names}."
+                f"reached: {_names(self.disabled)}."
+            )
+        if self.names_taken:
+            said += (
+                f" The account had goals of the same name already, which stay beside them: "
+                f"{_names(self.names_taken)}."
             )
         return said
+
+
+def _names(goals: Sequence[Goal]) -> str:
+    names = ", ".join(f"“{goal.name}”" for goal in goals[:NAMES_SHOWN])
+    if len(goals) > NAMES_SHOWN:
+        names += f" and {len(goals) - NAMES_SHOWN} more"
+    return names
 
 
 def goals_export(account: Account) -> bytes:
@@ -85,6 +99,7 @@ def goals_import(*, account: Account, actor: User, content: bytes) -> Imported:
     created: list[Goal] = []
     disabled: list[Goal] = []
     with transaction.atomic():
+        names_before = set(Goal.objects.of_account(account).values_list("name", flat=True))
         for index, item in enumerate(items):
             try:
                 goal, turned_off = _goal_imported(account, actor, item)
@@ -97,7 +112,7 @@ def goals_import(*, account: Account, actor: User, content: bytes) -> Imported:
                 disabled.append(goal)
         if problems:
             raise ImportRefused(problems)
-    return Imported(created, disabled)
+    return Imported(created, disabled, [goal for goal in created if goal.name in names_before])
 
 
 def _goal_imported(account: Account, actor: User, item: Any) -> tuple[Goal, bool]:
@@ -122,6 +137,8 @@ def _items(content: bytes) -> list[Any]:
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise _refused(f"The file is not JSON: {error.msg} ({where}).") from None
+    except RecursionError:
+        raise _refused("The file is nested too deeply to be a list of goals.") from None
     if not isinstance(data, list):
         raise _refused(
             "The file holds no list of goals: export one with “Export goals” or "

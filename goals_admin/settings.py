@@ -310,7 +310,7 @@ TRACKING_CLAIM_SECONDS = float(os.environ.get("TRACKING_CLAIM_SECONDS", "60"))
 # Background work (README.md, "Background work"): jobs of the Celery task queue, such as a goal's
 # conversions recomputed over all stored data. With REDIS_URL set they go through Redis to
 # `make worker`; without, there is no worker and each runs eagerly, inside the change that asks.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "goals-admin")
@@ -321,7 +321,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300"))
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A job sent while Redis is out of reach fails within a second instead of holding the request

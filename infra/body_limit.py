@@ -3,6 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from infra.json_errors import API_PREFIX, error_body
 
@@ -44,4 +45,4 @@ class BodySizeLimitMiddleware:
         description = f"The request body is {length} bytes; at most {limit} are accepted."
         if request.path.startswith(API_PREFIX):
             return JsonResponse(error_body(413, description), status=413)
-        return HttpResponse(description, status=413, content_type="text/plain; charset=utf-8")
+        return render(request, "413.html", {"description": description}, status=413)

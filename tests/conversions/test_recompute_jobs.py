@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from celery.signals import worker_ready
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -194,6 +195,16 @@ def test_a_second_change_before_the_first_job_runs_supersedes_it_and_the_last_se
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_worker_that_starts_sends_the_jobs_left_waiting_again(
+    alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
+) -> None:
+    changed(alice_api, paid_story, ONE_DAY)
+    jobs_sent_nowhere.clear()  # lost, as when Redis was out of reach
+    worker_ready.send(sender=None)
+    assert jobs_sent_nowhere == [(paid_story.pk, 2)]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_change_made_while_redis_is_out_of_reach_is_saved_and_its_job_waits_for_the_command(
     alice_api: Api,
     alice_client: Client,
@@ -213,6 +224,20 @@ def test_a_change_made_while_redis_is_out_of_reach_is_saved_and_its_job_waits_fo
     assert "waiting since" in its_conversions(alice_client, paid_story)
     call_command("recompute_goals", stdout=StringIO())
     assert credited(paid_story) == {"c1"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_waiting_for_its_job_credits_no_page_view_until_the_job_computes_them_all(
+    alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
+) -> None:
+    changed(alice_api, paid_story, PRICING_PAGE)
+    # v1 chats again and sees the pricing page: the new conditions would credit Sam, the old
+    # ones nothing. Until the job runs, the goal's conversions are the old ones, all of them.
+    sent(alice_api, "/api/v2/chats", [chat("c4", visitor="v1", minutes=60, agents=(SAM,))])
+    sent(alice_api, "/api/v2/page_views", [page_view("p4", visitor="v1", url=PRICING, minutes=70)])
+    assert credited(paid_story) == {"c1", "c2"}
+    call_command("recompute_goals", stdout=StringIO())
+    assert credited(paid_story) == {"c3", "c4"}
 
 
 def test_the_recompute_command_says_when_no_job_waits(paid_story: Goal) -> None:
@@ -336,7 +361,9 @@ def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_aga
         what="the page saying that the job waits",
     )
 
-    call_command("recompute_goals", stdout=StringIO())
+    # A worker started again sends the jobs left waiting, and does them.
+    with worker_process():
+        eventually(lambda: job_done(paid_story), what="the job done by the next worker")
     assert credited(paid_story) == {"c1"}
     assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Orders"}
 

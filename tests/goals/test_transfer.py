@@ -241,3 +241,61 @@ def test_the_import_command_says_when_it_cannot_read_the_file(
             "--user",
             bob.email,
         )
+
+
+def test_a_file_nested_too_deeply_is_refused_with_a_message(bob: User, bluebird: Account) -> None:
+    page = uploaded(signed_in(bob), b"[" * 100_000 + b"]" * 100_000)
+    assert page.status_code == 200
+    assert "The file is nested too deeply to be a list of goals." in main_text(page)
+    assert not Goal.objects.filter(account=bluebird).exists()
+
+
+def test_the_export_command_says_when_it_cannot_write_its_file(
+    acme_goals: list[Goal], tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError, match=r'^Cannot write ".*x.json": No such file'):
+        call_command("export_goals", "--account", "Acme", "--output", str(tmp_path / "no/x.json"))
+
+
+def test_an_import_that_turns_many_goals_off_names_ten_and_counts_the_rest(
+    bob: User, bluebird: Account, tmp_path: Path
+) -> None:
+    goals = [
+        {"name": f"Goal {n}", "enabled": True, "settings": {"conditions": PRICING}}
+        for n in range(20)
+    ]
+    file = tmp_path / "twenty.json"
+    file.write_text(json.dumps(goals))
+    printed = StringIO()
+    call_command(
+        "import_goals", str(file), "--account", "Bluebird", "--user", bob.email, stdout=printed
+    )
+    names = ", ".join(f"“Goal {n}”" for n in range(5, 15))
+    assert printed.getvalue().endswith(f"reached: {names} and 5 more.\n")
+
+
+def test_an_export_imported_twice_says_the_goals_are_there_already_and_adds_them_again(
+    acme_goals: list[Goal], alice_client: Client, bob: User, bluebird: Account
+) -> None:
+    bob_client = signed_in(bob)
+    uploaded(bob_client, exported(alice_client))
+    page = uploaded(bob_client, exported(alice_client))
+    assert (
+        "The account had goals of the same name already, which stay beside them: “Pricing”, "
+        "“Paid”, “Old offer”." in main_text(page)
+    )
+    assert Goal.objects.filter(account=bluebird).count() == 6
+
+
+def test_a_file_past_the_upload_limit_gets_a_page_that_says_so_and_leads_back(
+    bob: User, bluebird: Account, settings: Any
+) -> None:
+    settings.INGEST_BODY_LIMIT = 1000
+    response = signed_in(bob).post(
+        "/goals/import/", {"file": SimpleUploadedFile("big.json", b"[" + b" " * 2000 + b"]")}
+    )
+    assert response.status_code == 413
+    text = main_text(response)
+    assert "at most 1000 are accepted. Nothing was saved." in text
+    assert "manage.py import_goals" in text
+    assert not Goal.objects.filter(account=bluebird).exists()

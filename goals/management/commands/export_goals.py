@@ -1,6 +1,6 @@
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from conversions.imports import account_named
 from goals.transfer import goals_export
@@ -24,5 +24,8 @@ class Command(BaseCommand):
             sys.stdout.buffer.write(content)
             sys.stdout.flush()
         else:
-            with open(output, "wb") as written:
-                written.write(content)
+            try:
+                with open(output, "wb") as written:
+                    written.write(content)
+            except OSError as error:
+                raise CommandError(f'Cannot write "{output}": {error.strerror}.') from None
