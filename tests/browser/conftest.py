@@ -98,3 +98,15 @@ def artifacts() -> Path:
     """Where screenshots go: a git-ignored folder at the project's root."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def screenshots(artifacts: Path) -> Path:
+    """Where the screenshots that an issue's note shows go: SCREENSHOTS_DIR when it is set (the
+    note takes them into docs/screenshots/issue-N/), else artifacts."""
+    chosen = os.environ.get("SCREENSHOTS_DIR")
+    if not chosen:
+        return artifacts
+    folder = Path(chosen)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -11,7 +11,6 @@ docs/screenshots/issue-14/), else to the git-ignored artifacts/ as every browser
 Cast (tests/conftest.py): Alice administers Acme.
 """
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,17 +60,6 @@ class Told:
 def iso(moment: datetime) -> str:
     """A UTC moment as the API takes it: "2026-11-30T12:00:00Z"."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-@pytest.fixture
-def screenshots(artifacts: Path) -> Path:
-    """Where this module's screenshots go (see the module's docstring)."""
-    chosen = os.environ.get("SCREENSHOTS_DIR")
-    if not chosen:
-        return artifacts
-    folder = Path(chosen)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ Cast (tests/conftest.py): Alice administers Acme.
 """
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WIDTHS = pytest.mark.parametrize(
     "browser_context_options", [DESKTOP, PHONE], ids=["desktop", "phone"]
 )
-
-
-@pytest.fixture
-def screenshots(artifacts: Path) -> Path:
-    chosen = os.environ.get("SCREENSHOTS_DIR")
-    if not chosen:
-        return artifacts
-    folder = Path(chosen)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def width_name(page: Page) -> str:
