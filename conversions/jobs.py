@@ -11,8 +11,9 @@ A job (run) is one transaction, under the account's exclusive conversions lock
 again it does the whole work again. Between chunks of visitors it checks that no later change
 asked for a job meanwhile: one did, and it stops, rolled back, leaving the work to the later
 job, which reads the settings as they are then; so the last settings win, and nothing of the
-first job's stays. Its progress goes to the cache, where readers outside its transaction (the
-goal's page) see it.
+first job's stays. Until its job has run, a goal whose terms changed gets no conversion from
+the page views and chats that arrive (recompute.enabled_goals): the job counts them. Its
+progress goes to the cache, where readers outside its transaction (the goal's page) see it.
 """
 
 import logging
