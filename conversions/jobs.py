@@ -26,7 +26,6 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -192,7 +191,7 @@ def _job_asked(goal_id: int, version: int) -> RecomputeJob | None:
 def waiting_jobs(goal_id: int | None = None) -> list[RecomputeJob]:
     """The jobs asked and not finished (of this goal only, if given), the oldest asked first:
     those whose worker died, or whose message the broker lost."""
-    jobs = RecomputeJob.objects.filter(version__gt=F("done_version"))
+    jobs = RecomputeJob.objects.waiting()
     if goal_id is not None:
         jobs = jobs.filter(goal_id=goal_id)
     return list(jobs.order_by("asked_at"))

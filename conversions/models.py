@@ -253,6 +253,12 @@ class Department(models.Model):
         return self.name or f"Department {self.department_id}"
 
 
+class RecomputeJobQuerySet(models.QuerySet):
+    def waiting(self) -> "RecomputeJobQuerySet":
+        """The jobs asked for and not finished (RecomputeJob.waiting, in SQL)."""
+        return self.filter(version__gt=models.F("done_version"))
+
+
 class RecomputeJob(models.Model):
     """A goal's conversions computed anew over all stored data, as a job of the task queue
     (conversions.jobs): the latest change that asked for one (version) against the last job
@@ -271,6 +277,8 @@ class RecomputeJob(models.Model):
     asked_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     seconds = models.FloatField(null=True, help_text="How long the last finished job took.")
+
+    objects = RecomputeJobQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Recomputing goal {self.goal_id}"

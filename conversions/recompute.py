@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from conversions import totals
@@ -40,7 +40,7 @@ CHUNK = 1000
 LOCK_CLASS = 0x636F6E76
 TURN_CLASS = 0x7475726E
 # Told how many visitors of how many are done (recompute_goals).
-Progress = Callable[[int, int], None]
+ProgressReport = Callable[[int, int], None]
 _LONGEST_PERIOD = timedelta(days=ATTRIBUTION_PERIOD_MAX)
 _CONVERSION_TABLE = connection.ops.quote_name(Conversion._meta.db_table)
 # What a conversion says, besides its key: a stored row is rewritten only when this differs.
@@ -106,9 +106,7 @@ def enabled_goals(account_id: int) -> list[GoalTerms]:
     for those whose terms changed and whose job (conversions.jobs) has not yet computed them
     anew: their conversions stay as the old terms gave them, never a mix of old and new, until
     the job computes them all from everything stored, what arrived meanwhile included."""
-    waiting = RecomputeJob.objects.filter(
-        goal_id=OuterRef("pk"), whole=True, version__gt=F("done_version")
-    )
+    waiting = RecomputeJob.objects.waiting().filter(goal_id=OuterRef("pk"), whole=True)
     goals = (
         Goal.objects.filter(account_id=account_id, enabled=True)
         .exclude(Exists(waiting))
@@ -167,7 +165,7 @@ def recompute_visitors(account_id: int, visitor_ids: Iterable[str]) -> None:
 
 
 def recompute_goals(
-    account_id: int, goals: Sequence[GoalTerms], *, progress: Progress | None = None
+    account_id: int, goals: Sequence[GoalTerms], *, progress: ProgressReport | None = None
 ) -> None:
     """Compute these goals' conversions anew over every visitor of the account, a chunk of
     visitors at a time (memory stays flat), and drop those of visitors without touches.
@@ -200,7 +198,7 @@ def _recompute(
     account_id: int,
     goals: Sequence[GoalTerms],
     visitors: Sequence[str],
-    progress: Progress | None = None,
+    progress: ProgressReport | None = None,
 ) -> None:
     goal_ids = [goal.goal_id for goal in goals]
     attribution = Attribution(goals)
