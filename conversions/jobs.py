@@ -6,14 +6,20 @@ counts a new version. Without a worker (no REDIS_URL) the job runs there and the
 change, which commits with its conversions; with one, the job is sent once the change commits,
 and the request answers at once.
 
-A job (run) is one transaction, under the account's exclusive conversions lock
-(recompute.lock_conversions): killed half way, it leaves the conversions as they were, and run
-again it does the whole work again. Between chunks of visitors it checks that no later change
-asked for a job meanwhile: one did, and it stops, rolled back, leaving the work to the later
-job, which reads the settings as they are then; so the last settings win, and nothing of the
-first job's stays. Until its job has run, a goal whose terms changed gets no conversion from
-the page views and chats that arrive (recompute.enabled_goals): the job counts them. Its
-progress goes to the cache, where readers outside its transaction (the goal's page) see it.
+A job (run) writes in one transaction: killed half way, it leaves the conversions as they
+were, and run again it does the whole work again. Between chunks of visitors it checks that no
+later change asked for a job meanwhile: one did, and it stops, rolled back, leaving the work to
+the later job, which reads the settings as they are then; so the last settings win, and nothing
+of the first job's stays. Its progress goes to the cache, where readers outside its transaction
+(the goal's page) see it.
+
+Until its job has run, a goal whose terms changed gets no conversion from the page views and
+chats that arrive, whose batches note their visitors for it instead (recompute.enabled_goals).
+So the job holds the account's exclusive conversions lock (recompute.lock_conversions) only for
+a moment at its start, once the batches that read the old terms have ended, and for its last
+step, which computes the visitors noted since then (recompute.catch_up): the account's chats
+and page views go on arriving while it computes. Run inside the change that asked (no worker),
+it holds the lock throughout, for the batches cannot see that change before it commits.
 """
 
 import logging
@@ -71,7 +77,7 @@ def _keep_goal_conversions_current(
     """A goal's terms changed, or it was enabled: its conversions are computed anew. Renamed:
     its conversions carry the new name. Disabled or deleted: it keeps what it has and gets no
     more, which the lock makes exact against batches being credited at the same moment (a
-    running job holds it too: the change waits for the job to end)."""
+    job holds it at its start and last step, which the change waits for)."""
     stopped = "deleted" in changed or (
         "enabled" in changed and not goal.enabled and "created" not in changed
     )
@@ -127,7 +133,13 @@ def run(goal_id: int, version: int) -> bool:
     the database raises, the transaction rolled back."""
     try:
         with transaction.atomic():
-            return _run(goal_id, version)
+            # Inside the change that asked (no worker), a savepoint: the lock then holds until
+            # that change commits.
+            begun = _begin(goal_id, version)
+        if begun is None:
+            return False
+        with transaction.atomic():
+            return _run(goal_id, version, *begun)
     except Superseded:
         return False
     finally:
@@ -137,14 +149,23 @@ def run(goal_id: int, version: int) -> bool:
             cache.delete(key)
 
 
-def _run(goal_id: int, version: int) -> bool:
+def _begin(goal_id: int, version: int) -> tuple[int, int] | None:
+    """The goal's account and its last visitor noted (recompute.last_noted), once the batches
+    that may have read the goal's terms before the change are over; None if there is nothing
+    to do (the job was done already, or the goal is gone)."""
+    if _job_asked(goal_id, version) is None:
+        return None
+    account_id = Goal.objects.filter(pk=goal_id).values_list("account_id", flat=True).first()
+    if account_id is None:
+        return None
+    recompute.lock_conversions(account_id, exclusive=True)
+    return account_id, recompute.last_noted(goal_id)
+
+
+def _run(goal_id: int, version: int, account_id: int, noted: int) -> bool:
     job = _job_asked(goal_id, version)
     if job is None:
         return False
-    account_id = Goal.objects.filter(pk=goal_id).values_list("account_id", flat=True).first()
-    if account_id is None:
-        return False  # deleted since
-    recompute.lock_conversions(account_id, exclusive=True)
     started, started_at = time.monotonic(), timezone.now()
 
     def progress(done: int, total: int) -> None:
@@ -156,12 +177,19 @@ def _run(goal_id: int, version: int) -> bool:
             PROGRESS_SECONDS,
         )
 
-    # The lock may have been long in coming: read the goal as it is now it is held.
     progress(0, 0)
-    goal = Goal.objects.prefetch_related("conditions").get(pk=goal_id)
+    goal = Goal.objects.prefetch_related("conditions").filter(pk=goal_id).first()
+    if goal is None:
+        return False  # deleted since
+    terms = GoalTerms.of(goal) if goal.enabled and job.whole else None
+    if terms is not None:
+        recompute.recompute_goals(account_id, [terms], progress=progress)
+    # The last step: the batches wait, and none of them notes a visitor meanwhile.
+    recompute.lock_conversions(account_id, exclusive=True)
+    if _job_asked(goal_id, version) is None:
+        raise Superseded
+    recompute.catch_up(account_id, goal_id, terms, noted)
     recompute.rename_goal(account_id, goal_id, goal.name)
-    if goal.enabled and job.whole:
-        recompute.recompute_goals(account_id, [GoalTerms.of(goal)], progress=progress)
     RecomputeJob.objects.filter(goal_id=goal_id, version=version).update(
         done_version=version,
         whole=False,

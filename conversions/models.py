@@ -287,3 +287,23 @@ class RecomputeJob(models.Model):
     def waiting(self) -> bool:
         """Whether a change asked for a job that has not finished."""
         return self.version > self.done_version
+
+
+class ChangedVisitor(models.Model):
+    """A visitor whose chats or page views arrived while a goal waited for its job, which the
+    arriving batches leave the goal to (conversions.recompute.enabled_goals): the job, computing
+    without holding those batches off, takes these visitors once more as its last step, when it
+    does (conversions.jobs). Rows come in the order batches note them (`id`); a job's last step
+    deletes its goal's."""
+
+    id = models.BigAutoField(primary_key=True)
+    goal = models.ForeignKey(
+        "goals.Goal", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    visitor_id = models.CharField(max_length=ID_MAX_LENGTH)
+
+    class Meta:
+        indexes = [models.Index(fields=["goal", "id"], name="changed_visitor_goal")]
+
+    def __str__(self) -> str:
+        return f"Visitor {self.visitor_id} of goal {self.goal_id}"

@@ -88,9 +88,30 @@ def conversions_changed(
 ) -> None:
     """Take the removed conversions out of the daily totals and put the added ones in. A
     conversion rewritten with other values is removed as it was and added as it is."""
-    deltas = _conversion_deltas(account_id, removed, added)
-    _add(ConversionTotal, _CONVERSION_KEY, deltas)
-    _add(GoalDayTotal, _GOAL_KEY, _goal_deltas(deltas))
+    changes = ConversionChanges(account_id)
+    changes.count(removed=removed, added=added)
+    changes.write()
+
+
+class ConversionChanges:
+    """Changes of an account's conversions counted over many writes, then taken into the daily
+    totals at once (write): a job that rewrites a goal's conversions a chunk of visitors at a
+    time would otherwise rewrite each day's rows once a chunk. Holds a row a key (day, goal,
+    agent, department, model), however many conversions it counts."""
+
+    def __init__(self, account_id: int) -> None:
+        self.account_id = account_id
+        self.deltas: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_CONVERSION_COUNTS))
+
+    def count(self, *, removed: Iterable[Counted] = (), added: Iterable[Counted] = ()) -> None:
+        """Count these conversions as removed and added, as conversions_changed takes them."""
+        _merge(self.deltas, _conversion_deltas(self.account_id, removed, added))
+
+    def write(self) -> None:
+        """Add what was counted to the daily totals, and count anew from nothing."""
+        _add(ConversionTotal, _CONVERSION_KEY, self.deltas)
+        _add(GoalDayTotal, _GOAL_KEY, _goal_deltas(self.deltas))
+        self.deltas.clear()
 
 
 def touches_changed(

@@ -22,7 +22,7 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 
 from conversions import jobs, recompute, totals
-from conversions.models import Conversion, GoalDayTotal, RecomputeJob
+from conversions.models import ChangedVisitor, Conversion, GoalDayTotal, RecomputeJob
 from goals.models import Goal
 from goals_admin import celery_app
 from tests.helpers.api import Api
@@ -158,12 +158,12 @@ def test_a_job_killed_half_way_leaves_the_old_conversions_and_runs_again_in_full
     changed(alice_api, paid_story, {"name": "Orders", **ONE_DAY})
 
     # The worker dies after the job has renamed the conversions and removed v2's, before it
-    # has counted the removal in the daily totals.
+    # has taken the removal into the daily totals.
     def killed(*args: Any, **kwargs: Any) -> None:
         raise SystemExit("killed")
 
     with monkeypatch.context() as patched:
-        patched.setattr(recompute.totals, "conversions_changed", killed)
+        patched.setattr(recompute.totals.ConversionChanges, "write", killed)
         with pytest.raises(SystemExit):
             jobs.run(*jobs_sent_nowhere[0])
     assert credited(paid_story) == {"c1", "c2"}
@@ -238,6 +238,8 @@ def test_a_goal_waiting_for_its_job_credits_no_page_view_until_the_job_computes_
     assert credited(paid_story) == {"c1", "c2"}
     call_command("recompute_goals", stdout=StringIO())
     assert credited(paid_story) == {"c3", "c4"}
+    # What the batches noted for the job is gone with it.
+    assert not ChangedVisitor.objects.exists()
 
 
 def test_the_recompute_command_says_when_no_job_waits(paid_story: Goal) -> None:
@@ -281,7 +283,8 @@ def test_with_a_worker_the_change_answers_at_once_and_the_worker_brings_the_goal
 
 class HeldTotals:
     """The goal's daily totals locked by another connection (SELECT ... FOR UPDATE), as a
-    slow writer would: a job that changes them waits half way, its transaction open."""
+    slow writer would: a job that changes them waits as it takes what it counted into them,
+    having computed every visitor, its transaction open, before its last step."""
 
     def __init__(self, goal: Goal) -> None:
         self.connection = psycopg.connect(database_url())
@@ -292,24 +295,27 @@ class HeldTotals:
 
     def job_waits(self) -> bool:
         """Whether a connection waits for a lock that this one holds."""
+        return bool(self.waiting_pids())
+
+    def waiting_pids(self) -> list[int]:
+        """The server processes of the connections that wait for a lock that this one holds."""
         # pg_locks, not pg_stat_activity, which a transaction reads as it was at its start.
         waiting = self.connection.execute(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            "SELECT pid FROM pg_locks WHERE NOT granted"
             " AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
         )
-        return waiting.fetchone()[0] > 0
-
-    def advisory_locks(self) -> int:
-        """The advisory locks held or awaited in the test database (the accounts' locks)."""
-        held = self.connection.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database ="
-            " (SELECT oid FROM pg_database WHERE datname = current_database())"
-        )
-        return held.fetchone()[0]
+        return [row[0] for row in waiting.fetchall()]
 
     def release(self) -> None:
         self.connection.rollback()
         self.connection.autocommit = True
+
+    def ended(self, pid: int) -> bool:
+        """Whether the server process has ended (after release: each statement a snapshot)."""
+        found = self.connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]
+        )
+        return found.fetchone()[0] == 0
 
 
 @pytest.fixture
@@ -343,7 +349,8 @@ def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_aga
         eventually(totals_held.job_waits, what="the job waiting for the daily totals")
         said = its_conversions(alice_client, paid_story)
         assert "Bringing its conversions up to date with its settings" in said
-        assert "0 of 3 visitors" in said
+        assert "3 of 3 visitors" in said
+        (job_connection,) = totals_held.waiting_pids()
         # Killed as the kernel kills a process out of memory: the worker, then its pool's.
         pool = pool_process(worker)
         os.kill(worker.pid, signal.SIGKILL)
@@ -351,7 +358,7 @@ def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_aga
         worker.wait()
     totals_held.release()
     # The killed job's connection learns that its client is gone, and rolls back.
-    eventually(lambda: totals_held.advisory_locks() == 0, what="the killed job rolled back")
+    eventually(lambda: totals_held.ended(job_connection), what="the killed job rolled back")
     assert credited(paid_story) == {"c1", "c2"}
     assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Paid"}
     # The dead job's last word on its progress lasts as long as a live one's would.
@@ -371,6 +378,58 @@ def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_aga
 @postgresql_only
 @requires_test_redis()
 @pytest.mark.django_db(transaction=True)
+def test_chats_and_page_views_sent_while_a_job_computes_are_stored_at_once_and_counted_by_it(
+    alice_api: Api,
+    alice_client: Client,
+    paid_story: Goal,
+    jobs_on_a_worker: None,
+    held_totals: Callable[[], HeldTotals],
+) -> None:
+    totals_held = held_totals()
+    with worker_process():
+        changed(alice_api, paid_story, PRICING_PAGE)
+        eventually(totals_held.job_waits, what="the job waiting for the daily totals")
+
+        # v1 chats again and sees the pricing page, which the new conditions credit to Sam,
+        # and v4 chats with Kim: had the job held the account's batches off while it computes,
+        # they would wait for it, and it waits for this test.
+        def send() -> None:
+            try:
+                sent(
+                    alice_api,
+                    "/api/v2/chats",
+                    [
+                        chat("c4", visitor="v1", minutes=60, agents=(SAM,)),
+                        chat("c5", visitor="v4", minutes=60, agents=(KIM,)),
+                    ],
+                )
+                sent(
+                    alice_api,
+                    "/api/v2/page_views",
+                    [
+                        page_view("p4", visitor="v1", url=PRICING, minutes=70),
+                        page_view("p5", visitor="v4", url=PRICING, minutes=80),
+                    ],
+                )
+            finally:
+                connection.close()
+
+        batches = threading.Thread(target=send)
+        batches.start()
+        batches.join(timeout=30)
+        assert not batches.is_alive(), "the batches waited for the job"
+        assert credited(paid_story) == {"c1", "c2"}  # the old conditions' until the job ends
+        totals_held.release()
+        eventually(lambda: job_done(paid_story), what="the job done")
+    assert credited(paid_story) == {"c3", "c4", "c5"}
+    assert totals.differences(paid_story.account_id) == []
+    assert not ChangedVisitor.objects.exists()
+    assert "last brought up to date" in its_conversions(alice_client, paid_story)
+
+
+@postgresql_only
+@requires_test_redis()
+@pytest.mark.django_db(transaction=True)
 def test_a_change_while_a_job_runs_answers_at_once_and_leaves_nothing_of_the_first_job(
     alice_api: Api,
     alice_client: Client,
@@ -382,9 +441,16 @@ def test_a_change_while_a_job_runs_answers_at_once_and_leaves_nothing_of_the_fir
     with worker_process():
         changed(alice_api, paid_story, ONE_DAY)
         eventually(totals_held.job_waits, what="the first job waiting for the daily totals")
+
         # Had the second change waited for the first job, which waits for this test, it would
         # never answer.
-        second = threading.Thread(target=changed, args=(alice_api, paid_story, PRICING_PAGE))
+        def change() -> None:
+            try:
+                changed(alice_api, paid_story, PRICING_PAGE)
+            finally:
+                connection.close()
+
+        second = threading.Thread(target=change)
         second.start()
         second.join(timeout=30)
         assert not second.is_alive(), "the second change waited for the first job"
