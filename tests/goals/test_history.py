@@ -227,3 +227,26 @@ def test_the_django_admin_lists_every_change_a_deleted_goal_s_too(
         assert words in text
     # Nobody writes the history by hand.
     assert signed_in(olga).get("/admin/goals/historicalgoal/add/").status_code == 403
+
+
+def test_the_django_admin_s_history_button_shows_the_goal_s_changes_through_every_door(
+    pricing: Goal, alice: User, olga: User, alice_api: Api
+) -> None:
+    other = rules.goal_create(
+        account=pricing.account, actor=alice, name="Other", conditions=PRICING
+    )
+    alice_api.put(f"/api/v2/goals/{pricing.pk}", {"attribution_period": 7})
+    admin = signed_in(olga)
+
+    button = admin.get(f"/admin/goals/goal/{pricing.pk}/history/")
+    assert button.status_code == 302
+    page = admin.get(button["Location"])
+    text = " ".join(main_text(page).split())
+    assert "Period changed from 30 to 7 days." in text
+    assert "Created “Pricing”" in text
+    assert "Other" not in text
+    assert "Created “Other”" in " ".join(
+        main_text(
+            admin.get(admin.get(f"/admin/goals/goal/{other.pk}/history/")["Location"])
+        ).split()
+    )
