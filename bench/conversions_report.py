@@ -13,6 +13,13 @@ HTTP_OVER_NAIVE = 20
 ENGINE_OVER_LOOP = 10
 # Issue 15: recomputing one goal over the bench's 1,000,000 page views and 100,000 chats.
 JOB_SECONDS = 10
+# The changes whose jobs bench.conversions_inside.attribution times, in its order, as told here.
+JOB_CHANGES = {
+    "period": "its period",
+    "conditions": "its conditions",
+    "every_page": "its conditions, to every page",
+    "model": "its attribution model, every page its condition",
+}
 IMPORT_PEAK_MB = 200
 # "About the same": what a batch of visitors who never chatted may cost over a plain insert of
 # it, and a page of the API at the larger stored total over one at the smaller; the margin is
@@ -109,12 +116,12 @@ def attribution_table(attribution: dict[str, Any], sizes: dict[str, int]) -> str
         )
     lines += [
         "\nThen the goal of the most conversions changed, and its job (conversions.jobs) run "
-        "in each change.\n",
+        "in each change, one after the other.\n",
         *markdown_header(["change", "seconds", "the goal's conversions before", "after"]),
     ]
-    for name, key in (("its period", "job"), ("its conditions", "conditions_job")):
-        before, after = attribution[f"{key}_conversions"]
-        seconds = attribution[f"{key}_seconds"]
+    for key, name in JOB_CHANGES.items():
+        before, after = attribution["jobs"][key]["conversions"]
+        seconds = attribution["jobs"][key]["seconds"]
         lines.append(f"| {name} | {seconds:.2f} | {before:,} | {after:,} |")
     return "\n".join(lines)
 
@@ -230,11 +237,11 @@ def attribution_checks(attribution: dict[str, Any]) -> list[Check]:
         ),
         *(
             Check(
-                attribution[f"{key}_seconds"] < JOB_SECONDS,
+                attribution["jobs"][key]["seconds"] < JOB_SECONDS,
                 f"one goal recomputed by its job after a change of {name} in "
-                f"{attribution[f'{key}_seconds']:.2f} s (target < {JOB_SECONDS} s)",
+                f"{attribution['jobs'][key]['seconds']:.2f} s (target < {JOB_SECONDS} s)",
             )
-            for name, key in (("its period", "job"), ("its conditions", "conditions_job"))
+            for key, name in JOB_CHANGES.items()
         ),
         Check(
             same,
