@@ -217,7 +217,10 @@ def _ensure_may_manage(actor: User, account: Account) -> None:
 
 
 def _lock_account(account_id: int) -> Account:
-    return Account.objects.select_for_update().get(pk=account_id)
+    # FOR NO KEY UPDATE: it holds off the other goal writes (as their update of goals_version
+    # does) but not the inserts that refer to the account, such as a page-view batch's, which
+    # may hold the conversions lock that this write's job waits for.
+    return Account.objects.select_for_update(no_key=True).get(pk=account_id)
 
 
 def _ensure_room_for_active_goal(account: Account) -> None:

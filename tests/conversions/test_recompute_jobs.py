@@ -22,7 +22,8 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 
 from conversions import jobs, recompute, totals
-from conversions.models import ChangedVisitor, Conversion, GoalDayTotal, RecomputeJob
+from conversions.models import ChangedVisitor, Conversion, GoalDayTotal, PageView, RecomputeJob
+from goals import rules
 from goals.models import Goal
 from goals_admin import celery_app
 from tests.helpers.api import Api
@@ -460,3 +461,51 @@ def test_a_change_while_a_job_runs_answers_at_once_and_leaves_nothing_of_the_fir
     assert RecomputeJob.objects.get(goal_id=paid_story.pk).done_version == 3
     assert credited(paid_story) == {"c3"}
     assert "last brought up to date" in its_conversions(alice_client, paid_story)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_enabled_while_a_page_view_batch_is_stored_waits_for_the_batch_and_both_go_through(
+    alice: Any, paid_story: Goal
+) -> None:
+    rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=False)
+    # A page-view batch of the account has taken its share of the conversions lock.
+    batch = psycopg.connect(database_url())
+    batch.execute(
+        "SELECT pg_advisory_xact_lock_shared(%s, %s)",
+        [recompute.LOCK_CLASS, paid_story.account_id],
+    )
+    failed: list[BaseException] = []
+
+    def enable() -> None:
+        # Without a worker, the goal's job runs inside the change, which so waits for the batch.
+        try:
+            rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True)
+        except BaseException as error:
+            failed.append(error)
+        finally:
+            connection.close()
+
+    change = threading.Thread(target=enable)
+    change.start()
+    eventually(
+        lambda: batch.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()[0],
+        what="the change waiting for the batch",
+    )
+    # The batch stores its page view, which checks that the account exists: had the change
+    # locked the account's row against that check, each would wait for the other.
+    batch.execute(
+        f"INSERT INTO {PageView._meta.db_table}"
+        " (account_id, page_view_id, visitor_id, url, timestamp, title)"
+        " VALUES (%s, 'p9', 'v9', %s, now(), '')",
+        [paid_story.account_id, PRICING],
+    )
+    batch.commit()
+    batch.close()
+    change.join(timeout=30)
+    assert not change.is_alive()
+    assert not failed, failed
+    assert Goal.objects.get(pk=paid_story.pk).enabled
+    assert credited(paid_story) == {"c1", "c2"}
