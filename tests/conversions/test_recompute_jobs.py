@@ -8,7 +8,6 @@ conversion alone; the pricing page as the condition, with that period, v3's alon
 
 import os
 import signal
-import threading
 from collections.abc import Callable, Iterator
 from io import StringIO
 from typing import Any
@@ -28,7 +27,13 @@ from goals.models import Goal
 from goals_admin import celery_app
 from tests.helpers.api import Api
 from tests.helpers.conversions import KIM, SAM, SHOP, chat, page_view, sent
-from tests.helpers.jobs import empty_queue, eventually, pool_process, worker_process
+from tests.helpers.jobs import (
+    InTheBackground,
+    empty_queue,
+    eventually,
+    pool_process,
+    worker_process,
+)
 from tests.helpers.pages import signed_in
 from tests.helpers.tracking import TEST_REDIS_URL, database_url, requires_test_redis
 
@@ -395,30 +400,26 @@ def test_chats_and_page_views_sent_while_a_job_computes_are_stored_at_once_and_c
         # and v4 chats with Kim: had the job held the account's batches off while it computes,
         # they would wait for it, and it waits for this test.
         def send() -> None:
-            try:
-                sent(
-                    alice_api,
-                    "/api/v2/chats",
-                    [
-                        chat("c4", visitor="v1", minutes=60, agents=(SAM,)),
-                        chat("c5", visitor="v4", minutes=60, agents=(KIM,)),
-                    ],
-                )
-                sent(
-                    alice_api,
-                    "/api/v2/page_views",
-                    [
-                        page_view("p4", visitor="v1", url=PRICING, minutes=70),
-                        page_view("p5", visitor="v4", url=PRICING, minutes=80),
-                    ],
-                )
-            finally:
-                connection.close()
+            sent(
+                alice_api,
+                "/api/v2/chats",
+                [
+                    chat("c4", visitor="v1", minutes=60, agents=(SAM,)),
+                    chat("c5", visitor="v4", minutes=60, agents=(KIM,)),
+                ],
+            )
+            sent(
+                alice_api,
+                "/api/v2/page_views",
+                [
+                    page_view("p4", visitor="v1", url=PRICING, minutes=70),
+                    page_view("p5", visitor="v4", url=PRICING, minutes=80),
+                ],
+            )
 
-        batches = threading.Thread(target=send)
-        batches.start()
-        batches.join(timeout=30)
-        assert not batches.is_alive(), "the batches waited for the job"
+        batches = InTheBackground(send)
+        assert batches.finished(), "the batches waited for the job"
+        assert not batches.failed
         assert credited(paid_story) == {"c1", "c2"}  # the old conditions' until the job ends
         totals_held.release()
         eventually(lambda: job_done(paid_story), what="the job done")
@@ -445,16 +446,9 @@ def test_a_change_while_a_job_runs_answers_at_once_and_leaves_nothing_of_the_fir
 
         # Had the second change waited for the first job, which waits for this test, it would
         # never answer.
-        def change() -> None:
-            try:
-                changed(alice_api, paid_story, PRICING_PAGE)
-            finally:
-                connection.close()
-
-        second = threading.Thread(target=change)
-        second.start()
-        second.join(timeout=30)
-        assert not second.is_alive(), "the second change waited for the first job"
+        second = InTheBackground(lambda: changed(alice_api, paid_story, PRICING_PAGE))
+        assert second.finished(), "the second change waited for the first job"
+        assert not second.failed
         totals_held.release()
         eventually(lambda: job_done(paid_story), what="the second job done")
     # Asked for by its creation, then by the two changes.
@@ -475,19 +469,10 @@ def test_a_goal_enabled_while_a_page_view_batch_is_stored_waits_for_the_batch_an
         "SELECT pg_advisory_xact_lock_shared(%s, %s)",
         [recompute.LOCK_CLASS, paid_story.account_id],
     )
-    failed: list[BaseException] = []
-
-    def enable() -> None:
-        # Without a worker, the goal's job runs inside the change, which so waits for the batch.
-        try:
-            rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True)
-        except BaseException as error:
-            failed.append(error)
-        finally:
-            connection.close()
-
-    change = threading.Thread(target=enable)
-    change.start()
+    # Without a worker, the goal's job runs inside the change, which so waits for the batch.
+    change = InTheBackground(
+        lambda: rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True)
+    )
     eventually(
         lambda: batch.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
@@ -504,8 +489,7 @@ def test_a_goal_enabled_while_a_page_view_batch_is_stored_waits_for_the_batch_an
     )
     batch.commit()
     batch.close()
-    change.join(timeout=30)
-    assert not change.is_alive()
-    assert not failed, failed
+    assert change.finished()
+    assert not change.failed, change.failed
     assert Goal.objects.get(pk=paid_story.pk).enabled
     assert credited(paid_story) == {"c1", "c2"}

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import redis
 from django.conf import settings
+from django.db import connection
 
 from tests.helpers.tracking import TEST_REDIS_URL, database_url, stop
 
@@ -94,3 +96,26 @@ def eventually(condition: Callable[[], object], seconds: float = 60, what: str =
         assert time.monotonic() < deadline, f"not in {seconds} s: {what}"
         time.sleep(0.05)
     return value
+
+
+class InTheBackground:
+    """`work` run in a thread of its own, as another request or batch would be, on a database
+    connection of its own, closed when the work ends; what it raised is kept in `failed`."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.failed: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(work,))
+        self._thread.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as error:
+            self.failed.append(error)
+        finally:
+            connection.close()
+
+    def finished(self, seconds: float = 30) -> bool:
+        """Whether the work has ended, waiting `seconds` at most for it."""
+        self._thread.join(timeout=seconds)
+        return not self._thread.is_alive()
