@@ -176,16 +176,10 @@ def credit_page_views(account_id: int, page_views: Sequence[Visit]) -> None:
     if not found:
         return
     take_turn(account_id)
-    chat_ids = sorted({chat_id for _, chat_id in found})
-    sql = (
-        f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {_CONVERSION_TABLE}"
-        " WHERE account_id = %s AND chat_id"
-    )
     stored = {
-        (row[0], row[1]): row[2:]
-        for chunk in chunks(chat_ids)
-        for row in _rows_matching(sql, [account_id], chunk)
-        if (row[0], row[1]) in found
+        key: values
+        for key, values in _stored(account_id, None, "chat_id", {key[1] for key in found}).items()
+        if key in found
     }
     # Page view ids compare by code point, as Python compares strings.
     at = _VALUES.index("timestamp"), _VALUES.index("page_view_id")
@@ -268,7 +262,12 @@ def _recompute(
         done += len(chunk)
         touches = _touches(account_id, chunk)
         found = attribution.credits(touches, _page_views(account_id, chunk, touches))
-        stored = _stored(account_id, goal_ids, chunk)
+        # A chat sent again with another visitor leaves its conversions under the visitor it
+        # had until they are computed anew, here, where its new visitor is: found by the chat.
+        stored = {
+            **_stored(account_id, goal_ids, "visitor_id", chunk),
+            **_stored(account_id, goal_ids, "chat_id", {touch.chat_id for touch in touches}),
+        }
         _write(
             account_id,
             [credit for key, credit in found.items() if _values(credit) != stored.get(key)],
@@ -310,17 +309,22 @@ def _page_views(account_id: int, visitor_ids: Sequence[str], touches: list[Touch
 
 
 def _stored(
-    account_id: int, goal_ids: list[int], visitor_ids: Sequence[str]
+    account_id: int, goal_ids: list[int] | None, column: str, ids: Iterable[str]
 ) -> dict[tuple[int, str], tuple]:
-    if not goal_ids:
+    """The stored conversions of these goals (of every goal: None) whose `column` (visitor_id
+    or chat_id) is one of `ids`, by (goal id, chat id): their values in _VALUES' order."""
+    if goal_ids == []:
         return {}
+    goals = "" if goal_ids is None else f" AND goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
     sql = (
         f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {_CONVERSION_TABLE}"
-        f" WHERE account_id = %s AND goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
-        " AND visitor_id"
+        f" WHERE account_id = %s{goals} AND {column}"
     )
-    rows = _rows_matching(sql, [account_id, *goal_ids], visitor_ids)
-    return {(row[0], row[1]): row[2:] for row in rows}
+    return {
+        (row[0], row[1]): row[2:]
+        for chunk in chunks(sorted(set(ids)))
+        for row in _rows_matching(sql, [account_id, *(goal_ids or ())], chunk)
+    }
 
 
 def _rows_matching(sql: str, params: list[Any], ids: Sequence[str]) -> list[tuple]:

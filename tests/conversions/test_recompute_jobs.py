@@ -493,3 +493,19 @@ def test_a_goal_enabled_while_a_page_view_batch_is_stored_waits_for_the_batch_an
     assert not change.failed, change.failed
     assert Goal.objects.get(pk=paid_story.pk).enabled
     assert credited(paid_story) == {"c1", "c2"}
+
+
+def test_a_goal_enabled_after_its_chat_moved_to_another_visitor_credits_the_chat_there_once(
+    alice: Any, alice_api: Api, paid_story: Goal
+) -> None:
+    rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=False)
+    # Sent again, Sam's chat is v5's, who paid an hour later; v1 has no chat any more.
+    sent(alice_api, "/api/v2/chats", [chat("c1", visitor="v5", agents=(SAM,))])
+    sent(alice_api, "/api/v2/page_views", [page_view("p5", visitor="v5", minutes=60)])
+    assert Conversion.objects.get(goal_id=paid_story.pk, chat_id="c1").visitor_id == "v1"
+
+    rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True)
+    moved = Conversion.objects.get(goal_id=paid_story.pk, chat_id="c1")
+    assert (moved.visitor_id, moved.page_view_id) == ("v5", "p5")
+    assert credited(paid_story) == {"c1", "c2"}
+    assert totals.differences(paid_story.account_id) == []
