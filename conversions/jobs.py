@@ -87,8 +87,9 @@ def _keep_goal_conversions_current(
     if "deleted" in changed:
         return
     whole = goal.enabled and bool(changed & TERMS)
-    # A new goal has no conversions to rename.
-    if whole or ("name" in changed and "created" not in changed):
+    # A new goal has no conversions to rename. A disabled one supersedes a job that computes
+    # it, which would otherwise go on crediting it with what arrives after.
+    if whole or stopped or ("name" in changed and "created" not in changed):
         ask(goal, whole=whole)
 
 

@@ -255,14 +255,16 @@ def test_the_recompute_command_says_when_no_job_waits(paid_story: Goal) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_disabled_goal_keeps_its_conversions_and_a_job_asked_before_does_not_recompute_it(
+def test_a_disabled_goal_keeps_its_conversions_and_a_job_asked_before_is_superseded(
     alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
 ) -> None:
     changed(alice_api, paid_story, ONE_DAY)
     changed(alice_api, paid_story, {"enabled": False})
-    assert jobs_sent_nowhere == [(paid_story.pk, 2)]  # the first: its creation
-    assert jobs.run(*jobs_sent_nowhere[0]) is True
+    period, disabled = jobs_sent_nowhere
+    assert jobs.run(*period) is False
+    assert jobs.run(*disabled) is True
     assert credited(paid_story) == {"c1", "c2"}
+    assert job_done(paid_story)
 
 
 def test_another_account_s_goal_has_no_job_page(
@@ -507,5 +509,34 @@ def test_a_goal_enabled_after_its_chat_moved_to_another_visitor_credits_the_chat
     rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True)
     moved = Conversion.objects.get(goal_id=paid_story.pk, chat_id="c1")
     assert (moved.visitor_id, moved.page_view_id) == ("v5", "p5")
+    assert credited(paid_story) == {"c1", "c2"}
+    assert totals.differences(paid_story.account_id) == []
+
+
+@postgresql_only
+@requires_test_redis()
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_disabled_while_its_job_computes_keeps_its_old_conversions_and_gets_no_more(
+    alice_api: Api,
+    paid_story: Goal,
+    jobs_on_a_worker: None,
+    held_totals: Callable[[], HeldTotals],
+) -> None:
+    totals_held = held_totals()
+    with worker_process():
+        changed(alice_api, paid_story, PRICING_PAGE)
+        eventually(totals_held.job_waits, what="the job waiting for the daily totals")
+        disabled = InTheBackground(lambda: changed(alice_api, paid_story, {"enabled": False}))
+        assert disabled.finished(), "the disabling waited for the job"
+        assert not disabled.failed
+        # v1 chats again and sees the pricing page: a disabled goal credits nothing of it.
+        sent(alice_api, "/api/v2/chats", [chat("c4", visitor="v1", minutes=60, agents=(SAM,))])
+        sent(
+            alice_api,
+            "/api/v2/page_views",
+            [page_view("p4", visitor="v1", url=PRICING, minutes=70)],
+        )
+        totals_held.release()
+        eventually(lambda: job_done(paid_story), what="the disabling's job done")
     assert credited(paid_story) == {"c1", "c2"}
     assert totals.differences(paid_story.account_id) == []
