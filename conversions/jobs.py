@@ -17,9 +17,10 @@ Until its job has run, a goal whose terms changed gets no conversion from the pa
 chats that arrive, whose batches note their visitors for it instead (recompute.enabled_goals).
 So the job holds the account's exclusive conversions lock (recompute.lock_conversions) only for
 a moment at its start, once the batches that read the old terms have ended, and for its last
-step, which computes the visitors noted since then (recompute.catch_up): the account's chats
-and page views go on arriving while it computes. Run inside the change that asked (no worker),
-it holds the lock throughout, for the batches cannot see that change before it commits.
+step: it computes the visitors noted since its start in rounds while the account's chats and
+page views go on arriving (recompute.recompute_noted), and the few noted since under the lock
+(recompute.catch_up). Run inside the change that asked (no worker), it holds the lock
+throughout, for the batches cannot see that change before it commits.
 """
 
 import logging
@@ -49,6 +50,9 @@ TERMS = frozenset({"conditions", "attribution_model", "attribution_period", "ena
 # A running job refreshes its progress after each chunk of a thousand visitors, well under a
 # second apart: progress older than this is a job that died, and the page says it waits.
 PROGRESS_SECONDS = 15
+# At most this many rounds of the visitors noted while a job computed, before its last step
+# takes the rest under the lock: a round takes those noted during the one before.
+CATCH_UP_ROUNDS = 5
 
 
 class Superseded(Exception):
@@ -185,6 +189,11 @@ def _run(goal_id: int, version: int, account_id: int, noted: int) -> bool:
     terms = GoalTerms.of(goal) if goal.enabled and job.whole else None
     if terms is not None:
         recompute.recompute_goals(account_id, [terms], progress=progress)
+        # The visitors noted meanwhile, while the batches go on, until the last step, which
+        # holds them off, has only the few noted since to compute.
+        for _ in range(CATCH_UP_ROUNDS):
+            if recompute.recompute_noted(account_id, terms, noted) < recompute.CHUNK:
+                break
     # The last step: the batches wait, and none of them notes a visitor meanwhile.
     recompute.lock_conversions(account_id, exclusive=True)
     if _job_asked(goal_id, version) is None:

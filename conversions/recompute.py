@@ -63,6 +63,8 @@ _VALUES = [
     "attribution_model",
 ]
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
+# Where recompute_goals keeps the conversions it computes until it ends: a temporary table.
+_STAGED = "conversions_computed"
 # psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_matching).
 _TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(
     psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
@@ -148,17 +150,31 @@ def last_noted(goal_id: int) -> int:
     return noted or 0
 
 
+def recompute_noted(account_id: int, goal: GoalTerms, after: int) -> int:
+    """Compute the goal's conversions anew for the visitors noted for it since note `after`
+    (last_noted), and delete those notes; how many visitors. Without the account's lock, what
+    batches change meanwhile is noted again, for a later call."""
+    noted = list(
+        ChangedVisitor.objects.filter(goal_id=goal.goal_id, id__gt=after).values_list(
+            "id", "visitor_id"
+        )
+    )
+    visitors = sorted({visitor_id for _, visitor_id in noted})
+    changes = totals.ConversionChanges(account_id)
+    _recompute(account_id, [goal], visitors, changes)
+    changes.write()
+    for chunk in chunks([note_id for note_id, _ in noted]):
+        ChangedVisitor.objects.filter(id__in=chunk)._raw_delete(connection.alias)
+    return len(visitors)
+
+
 def catch_up(account_id: int, goal_id: int, goal: GoalTerms | None, after: int) -> None:
     """The last step of the goal's job, under the account's exclusive lock: compute the goal's
     conversions anew (by its terms, `goal`, if the job computed them) for the visitors noted
-    since `after` (last_noted), and delete its notes."""
-    noted = ChangedVisitor.objects.filter(goal_id=goal_id)
+    since `after` and not computed since (recompute_noted), and delete the goal's notes."""
     if goal is not None:
-        visitors = noted.filter(id__gt=after).values_list("visitor_id", flat=True).distinct()
-        changes = totals.ConversionChanges(account_id)
-        _recompute(account_id, [goal], sorted(visitors), changes)
-        changes.write()
-    noted._raw_delete(connection.alias)
+        recompute_noted(account_id, goal, after)
+    ChangedVisitor.objects.filter(goal_id=goal_id)._raw_delete(connection.alias)
 
 
 def credit_page_views(account_id: int, page_views: Sequence[Visit]) -> None:
@@ -200,7 +216,13 @@ def rename_goal(account_id: int, goal_id: int, name: str) -> None:
     export sends them again)."""
     Conversion.objects.filter(account_id=account_id, goal_id=goal_id).exclude(
         goal_name=name
-    ).update(goal_name=name, update_timestamp=timezone.now().replace(microsecond=0))
+    ).update(goal_name=name, update_timestamp=_update_timestamp())
+
+
+def _update_timestamp() -> datetime:
+    """A conversion's update_timestamp if written now: whole seconds, which the incremental
+    export's cursor (start_time, start_id) counts in."""
+    return timezone.now().replace(microsecond=0)
 
 
 def recompute_visitors(account_id: int, visitor_ids: Iterable[str]) -> None:
@@ -221,7 +243,13 @@ def recompute_goals(
     """Compute these goals' conversions anew over every visitor of the account, a chunk of
     visitors at a time (memory stays flat), and drop those of visitors without touches.
     `progress(done, total)` is called before the first chunk and after each, in visitors; what
-    it raises stops the work, the transaction's to roll back."""
+    it raises stops the work, the transaction's to roll back.
+
+    The conversions it writes wait in a table of the transaction's own until the end, and then
+    take their place stamped with that moment: the incremental export holds back only the
+    conversions of the last CONVERSIONS_EXPORT_DELAY seconds (conversions.selectors), and a
+    conversion stamped as its chunk was written would become visible, when the job commits,
+    behind the cursor of a client that read on meanwhile."""
     if not goals:
         return
     with connection.cursor() as cursor:
@@ -232,8 +260,14 @@ def recompute_goals(
         )
         visitors = [row[0] for row in cursor.fetchall()]
     changes = totals.ConversionChanges(account_id)
-    _recompute(account_id, goals, visitors, changes, progress)
+    with connection.cursor() as cursor:
+        # Its columns' types are the conversions' (copy_rows writes them so).
+        cursor.execute(
+            f"CREATE TEMP TABLE {_STAGED} AS SELECT * FROM {_CONVERSION_TABLE} WHERE 1 = 0"
+        )
+    _recompute(account_id, goals, visitors, changes, progress, into=_STAGED)
     goal_ids = [goal.goal_id for goal in goals]
+    columns = ", ".join(_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {_CONVERSION_TABLE} WHERE account_id = %s"
@@ -243,6 +277,12 @@ def recompute_goals(
             [account_id, *goal_ids, account_id],
         )
         changes.count(removed=[_counted(row[0], _aware(row[1:])) for row in cursor.fetchall()])
+        cursor.execute(
+            f"INSERT INTO {_CONVERSION_TABLE} ({columns}) SELECT {', '.join(_COLUMNS[:-1])}, %s"
+            f" FROM {_STAGED} ORDER BY goal_id, chat_id",
+            [connection.ops.adapt_datetimefield_value(_update_timestamp())],
+        )
+        cursor.execute(f"DROP TABLE {_STAGED}")
     changes.write()
 
 
@@ -252,6 +292,7 @@ def _recompute(
     visitors: Sequence[str],
     changes: "totals.ConversionChanges",
     progress: ProgressReport | None = None,
+    into: str = _CONVERSION_TABLE,
 ) -> None:
     goal_ids = [goal.goal_id for goal in goals]
     attribution = Attribution(goals)
@@ -274,6 +315,7 @@ def _recompute(
             stored,
             changes,
             gone=stored.keys() - found.keys(),
+            into=into,
         )
     if progress is not None:
         progress(len(visitors), len(visitors))
@@ -393,10 +435,12 @@ def _write(
     stored: dict[tuple[int, str], tuple],
     changes: "totals.ConversionChanges",
     gone: Iterable[tuple[int, str]] = (),
+    into: str = _CONVERSION_TABLE,
 ) -> None:
     """Store these conversions in place of the stored ones of their (goal, chat) pairs, whose
-    values `stored` holds, read under this writer's lock; delete the stored ones of the pairs
-    `gone`; and count both in `changes`, for the daily totals."""
+    values `stored` holds, read under this writer's lock (in the table `into`, where
+    recompute_goals keeps them until it ends); delete the stored ones of the pairs `gone`; and
+    count both in `changes`, for the daily totals."""
     removed = sorted({*(c.key for c in found if c.key in stored), *gone})
     by_goal = defaultdict(list)
     for goal_id, chat_id in removed:
@@ -406,25 +450,27 @@ def _write(
             Conversion.objects.filter(
                 account_id=account_id, goal_id=goal_id, chat_id__in=chunk
             )._raw_delete(connection.alias)
-    # Whole seconds: the incremental export's cursor (start_time, start_id) counts in them.
-    now = timezone.now().replace(microsecond=0)
+    now = _update_timestamp()
     rows = [
         [account_id, c.goal.goal_id, c.touch.chat_id, conversion_id(*c.key), *_values(c), now]
         for c in found
     ]
     # In the primary key's order: fewer of the index's pages touched.
-    copy_rows(Conversion, _COLUMNS, sorted(rows, key=lambda row: (row[1], row[2])))
+    copy_rows(Conversion, _COLUMNS, sorted(rows, key=lambda row: (row[1], row[2])), into)
     changes.count(
         removed=[_counted(key[0], stored[key]) for key in removed],
         added=[_counted(c.goal.goal_id, _values(c)) for c in found],
     )
 
 
-def copy_rows(model: type[Model], columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Add the rows (values in `columns`' order) to the model's table, none of whose keys it
-    has yet. On PostgreSQL by a binary COPY, in the columns' own types: about thirty times as
-    fast as the arrays of insert_rows, which psycopg writes out in Python."""
-    table = connection.ops.quote_name(model._meta.db_table)
+def copy_rows(
+    model: type[Model], columns: list[str], rows: Sequence[Sequence[Any]], table: str = ""
+) -> None:
+    """Add the rows (values in `columns`' order) to the model's table (or to `table`, quoted,
+    whose columns have the model's types), none of whose keys it has yet. On PostgreSQL by a
+    binary COPY, in the columns' own types: about thirty times as fast as the arrays of
+    insert_rows, which psycopg writes out in Python."""
+    table = table or connection.ops.quote_name(model._meta.db_table)
     if connection.vendor != "postgresql":
         for chunk in chunks(rows):
             insert_rows(table, columns, chunk, "")

@@ -9,6 +9,7 @@ conversion alone; the pricing page as the condition, with that period, v3's alon
 import os
 import signal
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
@@ -18,6 +19,7 @@ from celery.signals import worker_ready
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from conversions import jobs, recompute, totals
@@ -540,3 +542,27 @@ def test_a_goal_disabled_while_its_job_computes_keeps_its_old_conversions_and_ge
         eventually(lambda: job_done(paid_story), what="the disabling's job done")
     assert credited(paid_story) == {"c1", "c2"}
     assert totals.differences(paid_story.account_id) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_stamps_the_conversions_it_writes_as_it_ends_for_the_incremental_export(
+    alice_api: Api,
+    paid_story: Goal,
+    jobs_sent_nowhere: list[tuple[int, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    changed(alice_api, paid_story, PRICING_PAGE)
+    started = timezone.now().replace(microsecond=0)
+    clock = [started]
+    monkeypatch.setattr(recompute.timezone, "now", lambda: clock[0])
+    computed = recompute._recompute
+
+    def taking_a_minute(*args: Any, **kwargs: Any) -> None:
+        computed(*args, **kwargs)
+        clock[0] += timedelta(minutes=1)
+
+    # The export holds back 30 seconds: a conversion stamped a minute before its job commits
+    # would be behind the cursor of a client that read meanwhile.
+    monkeypatch.setattr(recompute, "_recompute", taking_a_minute)
+    assert jobs.run(*jobs_sent_nowhere[-1]) is True
+    assert Conversion.objects.get(chat_id="c3").update_timestamp >= started + timedelta(minutes=1)
