@@ -9,8 +9,10 @@ conversion alone; the pricing page as the condition, with that period, v3's alon
 import os
 import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
+from subprocess import Popen
 from typing import Any
 
 import psycopg
@@ -328,12 +330,19 @@ class HeldTotals:
         return found.fetchone()[0] == 0
 
 
-@pytest.fixture
-def held_totals(paid_story: Goal) -> Iterator[Callable[[], HeldTotals]]:
-    held: list[HeldTotals] = []
-    yield lambda: held.append(HeldTotals(paid_story)) or held[-1]
-    for lock in held:
-        lock.connection.close()
+@contextmanager
+def job_held(api: Api, goal: Goal, change: dict[str, Any]) -> Iterator[tuple[HeldTotals, Popen]]:
+    """A worker (stopped when the block ends) doing the job of this change of the goal, held
+    by another connection as it takes what it counted into the goal's daily totals: the held
+    totals, which release it, and the worker's process."""
+    held = HeldTotals(goal)
+    try:
+        with worker_process() as worker:
+            changed(api, goal, change)
+            eventually(held.job_waits, what="the job waiting for the daily totals")
+            yield held, worker
+    finally:
+        held.connection.close()
 
 
 # Only PostgreSQL lets another connection hold a job half way: SQLite's writer holds the whole
@@ -343,32 +352,28 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-@postgresql_only
-@requires_test_redis()
-@pytest.mark.django_db(transaction=True)
+def on_a_worker_held_half_way(test: Callable[..., None]) -> Callable[..., None]:
+    """The marks of a test that holds a job on a real worker half way (job_held)."""
+    return postgresql_only(requires_test_redis()(pytest.mark.django_db(transaction=True)(test)))
+
+
+@on_a_worker_held_half_way
 def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_again(
-    alice_api: Api,
-    alice_client: Client,
-    paid_story: Goal,
-    jobs_on_a_worker: None,
-    held_totals: Callable[[], HeldTotals],
+    alice_api: Api, alice_client: Client, paid_story: Goal, jobs_on_a_worker: None
 ) -> None:
-    totals_held = held_totals()
-    with worker_process() as worker:
-        changed(alice_api, paid_story, {"name": "Orders", **ONE_DAY})
-        eventually(totals_held.job_waits, what="the job waiting for the daily totals")
+    with job_held(alice_api, paid_story, {"name": "Orders", **ONE_DAY}) as (held, worker):
         said = its_conversions(alice_client, paid_story)
         assert "Bringing its conversions up to date with its settings" in said
         assert "3 of 3 visitors" in said
-        (job_connection,) = totals_held.waiting_pids()
+        (job_connection,) = held.waiting_pids()
         # Killed as the kernel kills a process out of memory: the worker, then its pool's.
         pool = pool_process(worker)
         os.kill(worker.pid, signal.SIGKILL)
         os.kill(pool, signal.SIGKILL)
         worker.wait()
-    totals_held.release()
-    # The killed job's connection learns that its client is gone, and rolls back.
-    eventually(lambda: totals_held.ended(job_connection), what="the killed job rolled back")
+        held.release()
+        # The killed job's connection learns that its client is gone, and rolls back.
+        eventually(lambda: held.ended(job_connection), what="the killed job rolled back")
     assert credited(paid_story) == {"c1", "c2"}
     assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Paid"}
     # The dead job's last word on its progress lasts as long as a live one's would.
@@ -385,21 +390,11 @@ def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_aga
     assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Orders"}
 
 
-@postgresql_only
-@requires_test_redis()
-@pytest.mark.django_db(transaction=True)
+@on_a_worker_held_half_way
 def test_chats_and_page_views_sent_while_a_job_computes_are_stored_at_once_and_counted_by_it(
-    alice_api: Api,
-    alice_client: Client,
-    paid_story: Goal,
-    jobs_on_a_worker: None,
-    held_totals: Callable[[], HeldTotals],
+    alice_api: Api, alice_client: Client, paid_story: Goal, jobs_on_a_worker: None
 ) -> None:
-    totals_held = held_totals()
-    with worker_process():
-        changed(alice_api, paid_story, PRICING_PAGE)
-        eventually(totals_held.job_waits, what="the job waiting for the daily totals")
-
+    with job_held(alice_api, paid_story, PRICING_PAGE) as (held, _):
         # v1 chats again and sees the pricing page, which the new conditions credit to Sam,
         # and v4 chats with Kim: had the job held the account's batches off while it computes,
         # they would wait for it, and it waits for this test.
@@ -425,7 +420,7 @@ def test_chats_and_page_views_sent_while_a_job_computes_are_stored_at_once_and_c
         assert batches.finished(), "the batches waited for the job"
         assert not batches.failed
         assert credited(paid_story) == {"c1", "c2"}  # the old conditions' until the job ends
-        totals_held.release()
+        held.release()
         eventually(lambda: job_done(paid_story), what="the job done")
     assert credited(paid_story) == {"c3", "c4", "c5"}
     assert totals.differences(paid_story.account_id) == []
@@ -433,27 +428,17 @@ def test_chats_and_page_views_sent_while_a_job_computes_are_stored_at_once_and_c
     assert "last brought up to date" in its_conversions(alice_client, paid_story)
 
 
-@postgresql_only
-@requires_test_redis()
-@pytest.mark.django_db(transaction=True)
+@on_a_worker_held_half_way
 def test_a_change_while_a_job_runs_answers_at_once_and_leaves_nothing_of_the_first_job(
-    alice_api: Api,
-    alice_client: Client,
-    paid_story: Goal,
-    jobs_on_a_worker: None,
-    held_totals: Callable[[], HeldTotals],
+    alice_api: Api, alice_client: Client, paid_story: Goal, jobs_on_a_worker: None
 ) -> None:
-    totals_held = held_totals()
-    with worker_process():
-        changed(alice_api, paid_story, ONE_DAY)
-        eventually(totals_held.job_waits, what="the first job waiting for the daily totals")
-
+    with job_held(alice_api, paid_story, ONE_DAY) as (held, _):
         # Had the second change waited for the first job, which waits for this test, it would
         # never answer.
         second = InTheBackground(lambda: changed(alice_api, paid_story, PRICING_PAGE))
         assert second.finished(), "the second change waited for the first job"
         assert not second.failed
-        totals_held.release()
+        held.release()
         eventually(lambda: job_done(paid_story), what="the second job done")
     # Asked for by its creation, then by the two changes.
     assert RecomputeJob.objects.get(goal_id=paid_story.pk).done_version == 3
@@ -515,19 +500,11 @@ def test_a_goal_enabled_after_its_chat_moved_to_another_visitor_credits_the_chat
     assert totals.differences(paid_story.account_id) == []
 
 
-@postgresql_only
-@requires_test_redis()
-@pytest.mark.django_db(transaction=True)
+@on_a_worker_held_half_way
 def test_a_goal_disabled_while_its_job_computes_keeps_its_old_conversions_and_gets_no_more(
-    alice_api: Api,
-    paid_story: Goal,
-    jobs_on_a_worker: None,
-    held_totals: Callable[[], HeldTotals],
+    alice_api: Api, paid_story: Goal, jobs_on_a_worker: None
 ) -> None:
-    totals_held = held_totals()
-    with worker_process():
-        changed(alice_api, paid_story, PRICING_PAGE)
-        eventually(totals_held.job_waits, what="the job waiting for the daily totals")
+    with job_held(alice_api, paid_story, PRICING_PAGE) as (held, _):
         disabled = InTheBackground(lambda: changed(alice_api, paid_story, {"enabled": False}))
         assert disabled.finished(), "the disabling waited for the job"
         assert not disabled.failed
@@ -538,7 +515,7 @@ def test_a_goal_disabled_while_its_job_computes_keeps_its_old_conversions_and_ge
             "/api/v2/page_views",
             [page_view("p4", visitor="v1", url=PRICING, minutes=70)],
         )
-        totals_held.release()
+        held.release()
         eventually(lambda: job_done(paid_story), what="the disabling's job done")
     assert credited(paid_story) == {"c1", "c2"}
     assert totals.differences(paid_story.account_id) == []
