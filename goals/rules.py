@@ -142,7 +142,12 @@ def goal_update(
         enabling = enabled is not UNCHANGED and bool(enabled)
         account = _lock_account(goal.account_id) if enabling else None
         # Read within the goal's account: a goal never moves to another.
-        locked = Goal.objects.select_for_update().get(pk=goal.pk, account_id=goal.account_id)
+        # FOR NO KEY UPDATE, as _lock_account: the batches that note visitors for the goal's job
+        # (conversions.recompute.note_visitors) check that it exists while they hold the
+        # conversions lock that this write may wait for.
+        locked = Goal.objects.select_for_update(no_key=True).get(
+            pk=goal.pk, account_id=goal.account_id
+        )
         if account is not None and not locked.enabled:
             _ensure_room_for_active_goal(account)
         changed = {field for field, value in fields.items() if getattr(locked, field) != value}

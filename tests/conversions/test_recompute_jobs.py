@@ -543,3 +543,36 @@ def test_a_job_stamps_the_conversions_it_writes_as_it_ends_for_the_incremental_e
     monkeypatch.setattr(recompute, "_recompute", taking_a_minute)
     assert jobs.run(*jobs_sent_nowhere[-1]) is True
     assert Conversion.objects.get(chat_id="c3").update_timestamp >= started + timedelta(minutes=1)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_disabled_while_a_chat_batch_notes_visitors_for_its_job_waits_for_the_batch(
+    alice: Any, alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
+) -> None:
+    changed(alice_api, paid_story, PRICING_PAGE)  # its job waits: batches note for it
+    # A chat batch has taken the account's conversions lock.
+    batch = psycopg.connect(database_url())
+    batch.execute(
+        "SELECT pg_advisory_xact_lock(%s, %s)", [recompute.LOCK_CLASS, paid_story.account_id]
+    )
+    disabling = InTheBackground(
+        lambda: rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=False)
+    )
+    eventually(
+        lambda: batch.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()[0],
+        what="the disabling waiting for the batch",
+    )
+    # The batch notes a visitor for the goal's job, which checks that the goal exists: had the
+    # disabling locked the goal's row against that check, each would wait for the other.
+    batch.execute(
+        f"INSERT INTO {ChangedVisitor._meta.db_table} (goal_id, visitor_id) VALUES (%s, 'v9')",
+        [paid_story.pk],
+    )
+    batch.commit()
+    batch.close()
+    assert disabling.finished()
+    assert not disabling.failed, disabling.failed
+    assert not Goal.objects.get(pk=paid_story.pk).enabled
