@@ -31,6 +31,7 @@ import psycopg
 from django.db import connection
 from django.db.models import Exists, Max, Model, OuterRef
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from conversions import totals
 from conversions.attribution import Attribution, Credit, GoalTerms, Touch, Visit, credits
@@ -63,6 +64,8 @@ _VALUES = [
     "attribution_model",
 ]
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
+# The columns of _VALUES that hold times.
+_TIMES = {"timestamp", "chat_timestamp"}
 # Where recompute_goals keeps the conversions it computes until it ends: a temporary table.
 _STAGED = "conversions_computed"
 # psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_matching).
@@ -277,6 +280,15 @@ def recompute_goals(
             [account_id, *goal_ids, account_id],
         )
         changes.count(removed=[_counted(row[0], _aware(row[1:])) for row in cursor.fetchall()])
+        # A chat sent again with another visitor meanwhile may have been computed under both,
+        # in two chunks: one of the two is dropped, and both visitors, noted by the chats'
+        # batch, are computed again after this (jobs: recompute_noted, catch_up).
+        row_id = "ctid" if connection.vendor == "postgresql" else "rowid"
+        cursor.execute(
+            f"DELETE FROM {_STAGED} WHERE {row_id} NOT IN (SELECT max({row_id}) FROM {_STAGED}"
+            f" GROUP BY goal_id, chat_id) RETURNING goal_id, {', '.join(_VALUES)}"
+        )
+        changes.count(removed=[_counted(row[0], _staged(row[1:])) for row in cursor.fetchall()])
         cursor.execute(
             f"INSERT INTO {_CONVERSION_TABLE} ({columns}) SELECT {', '.join(_COLUMNS[:-1])}, %s"
             f" FROM {_STAGED} ORDER BY goal_id, chat_id",
@@ -396,6 +408,17 @@ def _aware(row: Sequence[Any]) -> tuple:
     """A row as read by a cursor, with SQLite's naive UTC datetimes made aware."""
     return tuple(
         v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v for v in row
+    )
+
+
+def _staged(values: Sequence[Any]) -> tuple:
+    """A conversion's values (in _VALUES' order) as read from recompute_goals' temporary table,
+    whose times SQLite, without the declared types that CREATE TABLE AS drops, gives as text."""
+    return _aware(
+        [
+            parse_datetime(value) if isinstance(value, str) and name in _TIMES else value
+            for name, value in zip(_VALUES, values, strict=True)
+        ]
     )
 
 

@@ -19,13 +19,21 @@ import psycopg
 import pytest
 from celery.signals import worker_ready
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from conversions import jobs, recompute, totals
-from conversions.models import ChangedVisitor, Conversion, GoalDayTotal, PageView, RecomputeJob
+from conversions.attribution import GoalTerms
+from conversions.models import (
+    ChangedVisitor,
+    Conversion,
+    GoalDayTotal,
+    PageView,
+    RecomputeJob,
+    Touch,
+)
 from goals import rules
 from goals.models import Goal
 from goals_admin import celery_app
@@ -576,3 +584,25 @@ def test_a_goal_disabled_while_a_chat_batch_notes_visitors_for_its_job_waits_for
     assert disabling.finished()
     assert not disabling.failed, disabling.failed
     assert not Goal.objects.get(pk=paid_story.pk).enabled
+
+
+def test_a_chat_that_moves_to_a_later_visitor_while_a_job_computes_is_credited_once(
+    alice: Any, alice_api: Api, paid_story: Goal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent(alice_api, "/api/v2/chats", [chat("c9", visitor="v9", minutes=-60, agents=(KIM,))])
+    sent(alice_api, "/api/v2/page_views", [page_view("p9", visitor="v9", minutes=30)])
+    paid_story.refresh_from_db()
+    paid_story.name = "Orders"  # what the job computes differs from what is stored
+    terms = GoalTerms.of(paid_story)
+    # A visitor a chunk, and Sam's chat moved from v1 to v9 (a later chunk) once v1's is done,
+    # as a batch sending it again with that visitor would while the job computes.
+    monkeypatch.setattr(recompute, "chunks", lambda items, size=1: [[item] for item in items])
+
+    def progress(done: int, total: int) -> None:
+        if done == 1:
+            Touch.objects.filter(chat_id="c1").update(visitor_id="v9")
+
+    with transaction.atomic():
+        recompute.recompute_goals(paid_story.account_id, [terms], progress=progress)
+    assert Conversion.objects.filter(goal_id=paid_story.pk, chat_id="c1").count() == 1
+    assert totals.differences(paid_story.account_id) == []
