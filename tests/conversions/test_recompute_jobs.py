@@ -360,6 +360,30 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
+def written_beside_a_batch(
+    write: Callable[[], object], account_id: int, lock: str, insert: str, params: list[Any]
+) -> InTheBackground:
+    """A goal write run while a batch of the account, on a connection of its own, holds its
+    conversions lock (`lock`, the advisory function), then inserts a row that refers to the
+    account or the goal (`insert`), as the write waits for the lock, and commits: the write,
+    finished. Had the write locked that row against the insert's check, each would wait for
+    the other, and PostgreSQL would fail one of them."""
+    batch = psycopg.connect(database_url())
+    batch.execute(f"SELECT {lock}(%s, %s)", [recompute.LOCK_CLASS, account_id])
+    written = InTheBackground(write)
+    eventually(
+        lambda: batch.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()[0],
+        what="the write waiting for the batch",
+    )
+    batch.execute(insert, params)
+    batch.commit()
+    batch.close()
+    assert written.finished()
+    return written
+
+
 def on_a_worker_held_half_way(test: Callable[..., None]) -> Callable[..., None]:
     """The marks of a test that holds a job on a real worker half way (job_held)."""
     return postgresql_only(requires_test_redis()(pytest.mark.django_db(transaction=True)(test)))
@@ -460,33 +484,18 @@ def test_a_goal_enabled_while_a_page_view_batch_is_stored_waits_for_the_batch_an
     alice: Any, paid_story: Goal
 ) -> None:
     rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=False)
-    # A page-view batch of the account has taken its share of the conversions lock.
-    batch = psycopg.connect(database_url())
-    batch.execute(
-        "SELECT pg_advisory_xact_lock_shared(%s, %s)",
-        [recompute.LOCK_CLASS, paid_story.account_id],
-    )
-    # Without a worker, the goal's job runs inside the change, which so waits for the batch.
-    change = InTheBackground(
-        lambda: rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True)
-    )
-    eventually(
-        lambda: batch.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        ).fetchone()[0],
-        what="the change waiting for the batch",
-    )
-    # The batch stores its page view, which checks that the account exists: had the change
-    # locked the account's row against that check, each would wait for the other.
-    batch.execute(
+    # A page-view batch, holding its share of the lock, stores a page view, which checks that
+    # the account exists; without a worker, the goal's job runs inside the change, which waits
+    # for the batch.
+    change = written_beside_a_batch(
+        lambda: rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=True),
+        paid_story.account_id,
+        "pg_advisory_xact_lock_shared",
         f"INSERT INTO {PageView._meta.db_table}"
         " (account_id, page_view_id, visitor_id, url, timestamp, title)"
         " VALUES (%s, 'p9', 'v9', %s, now(), '')",
         [paid_story.account_id, PRICING],
     )
-    batch.commit()
-    batch.close()
-    assert change.finished()
     assert not change.failed, change.failed
     assert Goal.objects.get(pk=paid_story.pk).enabled
     assert credited(paid_story) == {"c1", "c2"}
@@ -559,29 +568,15 @@ def test_a_goal_disabled_while_a_chat_batch_notes_visitors_for_its_job_waits_for
     alice: Any, alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
 ) -> None:
     changed(alice_api, paid_story, PRICING_PAGE)  # its job waits: batches note for it
-    # A chat batch has taken the account's conversions lock.
-    batch = psycopg.connect(database_url())
-    batch.execute(
-        "SELECT pg_advisory_xact_lock(%s, %s)", [recompute.LOCK_CLASS, paid_story.account_id]
-    )
-    disabling = InTheBackground(
-        lambda: rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=False)
-    )
-    eventually(
-        lambda: batch.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        ).fetchone()[0],
-        what="the disabling waiting for the batch",
-    )
-    # The batch notes a visitor for the goal's job, which checks that the goal exists: had the
-    # disabling locked the goal's row against that check, each would wait for the other.
-    batch.execute(
+    # A chat batch, holding the lock alone, notes a visitor for the goal's job, which checks
+    # that the goal exists.
+    disabling = written_beside_a_batch(
+        lambda: rules.goal_set_enabled(goal=paid_story, actor=alice, enabled=False),
+        paid_story.account_id,
+        "pg_advisory_xact_lock",
         f"INSERT INTO {ChangedVisitor._meta.db_table} (goal_id, visitor_id) VALUES (%s, 'v9')",
         [paid_story.pk],
     )
-    batch.commit()
-    batch.close()
-    assert disabling.finished()
     assert not disabling.failed, disabling.failed
     assert not Goal.objects.get(pk=paid_story.pk).enabled
 
