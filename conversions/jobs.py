@@ -18,7 +18,7 @@ chats that arrive, whose batches note their visitors for it instead (recompute.e
 So the job holds the account's exclusive conversions lock (recompute.lock_conversions) only for
 a moment at its start, once the batches that read the old terms have ended, and for its last
 step: it computes the visitors noted since its start in rounds while the account's chats and
-page views go on arriving (recompute.recompute_noted), and the few noted since under the lock
+page views go on arriving (recompute.Recomputation), and the few noted since under the lock
 (recompute.catch_up). Run inside the change that asked (no worker), it holds the lock
 throughout, for the batches cannot see that change before it commits.
 """
@@ -188,12 +188,14 @@ def _run(goal_id: int, version: int, account_id: int, noted: int) -> bool:
         return False  # deleted since
     terms = GoalTerms.of(goal) if goal.enabled and job.whole else None
     if terms is not None:
-        recompute.recompute_goals(account_id, [terms], progress=progress)
+        computed = recompute.Recomputation(account_id, [terms])
+        computed.every_visitor(progress)
         # The visitors noted meanwhile, while the batches go on, until the last step, which
         # holds them off, has only the few noted since to compute.
         for _ in range(CATCH_UP_ROUNDS):
-            if recompute.recompute_noted(account_id, terms, noted) < recompute.CHUNK:
+            if computed.noted(noted) < recompute.CHUNK:
                 break
+        computed.put_in_place()
     # The last step: the batches wait, and none of them notes a visitor meanwhile.
     recompute.lock_conversions(account_id, exclusive=True)
     if _job_asked(goal_id, version) is None:

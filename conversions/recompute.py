@@ -5,8 +5,8 @@ Three ways in, all set-based (a query a batch of visitors, never one an event):
   view's credit depends on nothing but itself, its visitor's touches and the goal;
 - recompute_visitors: new or changed chats change their visitors' touches, so those visitors'
   conversions are computed anew and the difference is written;
-- recompute_goals: a goal whose terms changed, or that was enabled again, is computed anew over
-  every visitor who has touches (a job of the task queue: conversions.jobs).
+- Recomputation (recompute_goals): a goal whose terms changed, or that was enabled again, is
+  computed anew over every visitor who has touches (a job of the task queue: conversions.jobs).
 
 Writers of one account exclude one another where it matters (lock_conversions): page-view
 batches share the lock, while chats, goals being stopped and goals' jobs at their start and
@@ -49,6 +49,7 @@ TURN_CLASS = 0x7475726E
 ProgressReport = Callable[[int, int], None]
 _LONGEST_PERIOD = timedelta(days=ATTRIBUTION_PERIOD_MAX)
 _CONVERSION_TABLE = connection.ops.quote_name(Conversion._meta.db_table)
+_TOUCH_TABLE = connection.ops.quote_name(TouchRow._meta.db_table)
 # What a conversion says, besides its key: a stored row is rewritten only when this differs.
 _VALUES = [
     "goal_name",
@@ -66,7 +67,7 @@ _VALUES = [
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
 # The columns of _VALUES that hold times.
 _TIMES = {"timestamp", "chat_timestamp"}
-# Where recompute_goals keeps the conversions it computes until it ends: a temporary table.
+# Where a Recomputation keeps the conversions it computes until it ends: a temporary table.
 _STAGED = "conversions_computed"
 # psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_matching).
 _TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(
@@ -153,30 +154,14 @@ def last_noted(goal_id: int) -> int:
     return noted or 0
 
 
-def recompute_noted(account_id: int, goal: GoalTerms, after: int) -> int:
-    """Compute the goal's conversions anew for the visitors noted for it since note `after`
-    (last_noted), and delete those notes; how many visitors. Without the account's lock, what
-    batches change meanwhile is noted again, for a later call."""
-    noted = list(
-        ChangedVisitor.objects.filter(goal_id=goal.goal_id, id__gt=after).values_list(
-            "id", "visitor_id"
-        )
-    )
-    visitors = sorted({visitor_id for _, visitor_id in noted})
-    changes = totals.ConversionChanges(account_id)
-    _recompute(account_id, [goal], visitors, changes)
-    changes.write()
-    for chunk in chunks([note_id for note_id, _ in noted]):
-        ChangedVisitor.objects.filter(id__in=chunk)._raw_delete(connection.alias)
-    return len(visitors)
-
-
 def catch_up(account_id: int, goal_id: int, goal: GoalTerms | None, after: int) -> None:
     """The last step of the goal's job, under the account's exclusive lock: compute the goal's
     conversions anew (by its terms, `goal`, if the job computed them) for the visitors noted
-    since `after` and not computed since (recompute_noted), and delete the goal's notes."""
+    since `after` and not computed since (Recomputation.noted), and delete the goal's notes."""
     if goal is not None:
-        recompute_noted(account_id, goal, after)
+        changes = totals.ConversionChanges(account_id)
+        _recompute_noted(account_id, [goal], after, changes)
+        changes.write()
     ChangedVisitor.objects.filter(goal_id=goal_id)._raw_delete(connection.alias)
 
 
@@ -240,62 +225,116 @@ def recompute_visitors(account_id: int, visitor_ids: Iterable[str]) -> None:
     changes.write()
 
 
+class Recomputation:
+    """Goals' conversions computed anew over every visitor of an account, within the current
+    transaction: a job's (conversions.jobs). Computed with every_visitor, then again for the
+    visitors that batches noted meanwhile with noted, as often as need be, and put in place
+    with put_in_place.
+
+    Until put_in_place, what it computes waits in a table of the transaction's own (_STAGED),
+    and then takes its place stamped with that moment, shortly before the job commits: the
+    incremental export holds back only the conversions of the last CONVERSIONS_EXPORT_DELAY
+    seconds (conversions.selectors), and a conversion stamped as it was computed would become
+    visible, when the job commits, behind the cursor of a client that read on meanwhile."""
+
+    def __init__(self, account_id: int, goals: Sequence[GoalTerms]) -> None:
+        self.account_id = account_id
+        self.goals = list(goals)
+        self.changes = totals.ConversionChanges(account_id)
+        with connection.cursor() as cursor:
+            # Its columns' types are the conversions' (copy_rows writes them so).
+            cursor.execute(
+                f"CREATE TEMP TABLE {_STAGED} AS SELECT * FROM {_CONVERSION_TABLE} WHERE 1 = 0"
+            )
+
+    def every_visitor(self, progress: ProgressReport | None = None) -> None:
+        """Compute the goals' conversions for every visitor who has touches, a chunk of
+        visitors at a time (memory stays flat). `progress(done, total)` is called before the
+        first chunk and after each, in visitors; what it raises stops the work, the
+        transaction's to roll back."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT visitor_id FROM {_TOUCH_TABLE}"
+                " WHERE account_id = %s ORDER BY visitor_id",
+                [self.account_id],
+            )
+            visitors = [row[0] for row in cursor.fetchall()]
+        _recompute(self.account_id, self.goals, visitors, self.changes, progress, _STAGED)
+        with connection.cursor() as cursor:
+            # A chat sent again with another visitor meanwhile may have been computed under
+            # both, in two chunks: one of the two is dropped, and both visitors, noted by the
+            # chats' batch, are computed again (noted, catch_up).
+            row_id = "ctid" if connection.vendor == "postgresql" else "rowid"
+            cursor.execute(
+                f"DELETE FROM {_STAGED} WHERE {row_id} NOT IN (SELECT max({row_id})"
+                f" FROM {_STAGED} GROUP BY goal_id, chat_id)"
+                f" RETURNING goal_id, {', '.join(_VALUES)}"
+            )
+            dropped = [_counted(row[0], _staged(row[1:])) for row in cursor.fetchall()]
+            self.changes.count(removed=dropped)
+
+    def noted(self, after: int) -> int:
+        """Compute the goals' conversions again for the visitors noted for them since note
+        `after` (last_noted), and delete those notes; how many visitors. Batches go on noting
+        the visitors they change meanwhile, for a later call or the job's last step
+        (catch_up)."""
+        return _recompute_noted(
+            self.account_id, self.goals, after, self.changes, _STAGED, (_CONVERSION_TABLE, _STAGED)
+        )
+
+    def put_in_place(self) -> None:
+        """Put what was computed in place of the goals' conversions, stamped now, drop those
+        of visitors without touches, and change the daily totals by the difference."""
+        goal_ids = [goal.goal_id for goal in self.goals]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {_CONVERSION_TABLE} WHERE account_id = %s"
+                f" AND goal_id IN ({', '.join(['%s'] * len(goal_ids))}) AND visitor_id NOT IN"
+                f" (SELECT visitor_id FROM {_TOUCH_TABLE} WHERE account_id = %s)"
+                f" RETURNING goal_id, {', '.join(_VALUES)}",
+                [self.account_id, *goal_ids, self.account_id],
+            )
+            removed = [_counted(row[0], _aware(row[1:])) for row in cursor.fetchall()]
+            self.changes.count(removed=removed)
+            cursor.execute(
+                f"INSERT INTO {_CONVERSION_TABLE} ({', '.join(_COLUMNS)})"
+                f" SELECT {', '.join(_COLUMNS[:-1])}, %s FROM {_STAGED} ORDER BY goal_id, chat_id",
+                [connection.ops.adapt_datetimefield_value(_update_timestamp())],
+            )
+            cursor.execute(f"DROP TABLE {_STAGED}")
+        self.changes.write()
+
+
 def recompute_goals(
     account_id: int, goals: Sequence[GoalTerms], *, progress: ProgressReport | None = None
 ) -> None:
-    """Compute these goals' conversions anew over every visitor of the account, a chunk of
-    visitors at a time (memory stays flat), and drop those of visitors without touches.
-    `progress(done, total)` is called before the first chunk and after each, in visitors; what
-    it raises stops the work, the transaction's to roll back.
-
-    The conversions it writes wait in a table of the transaction's own until the end, and then
-    take their place stamped with that moment: the incremental export holds back only the
-    conversions of the last CONVERSIONS_EXPORT_DELAY seconds (conversions.selectors), and a
-    conversion stamped as its chunk was written would become visible, when the job commits,
-    behind the cursor of a client that read on meanwhile."""
+    """Compute these goals' conversions anew over every visitor of the account, and put them
+    in place (Recomputation: every_visitor, put_in_place), in the current transaction."""
     if not goals:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT visitor_id FROM {connection.ops.quote_name(TouchRow._meta.db_table)}"
-            " WHERE account_id = %s ORDER BY visitor_id",
-            [account_id],
-        )
-        visitors = [row[0] for row in cursor.fetchall()]
-    changes = totals.ConversionChanges(account_id)
-    with connection.cursor() as cursor:
-        # Its columns' types are the conversions' (copy_rows writes them so).
-        cursor.execute(
-            f"CREATE TEMP TABLE {_STAGED} AS SELECT * FROM {_CONVERSION_TABLE} WHERE 1 = 0"
-        )
-    _recompute(account_id, goals, visitors, changes, progress, into=_STAGED)
-    goal_ids = [goal.goal_id for goal in goals]
-    columns = ", ".join(_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {_CONVERSION_TABLE} WHERE account_id = %s"
-            f" AND goal_id IN ({', '.join(['%s'] * len(goal_ids))}) AND visitor_id NOT IN"
-            f" (SELECT visitor_id FROM {connection.ops.quote_name(TouchRow._meta.db_table)}"
-            f" WHERE account_id = %s) RETURNING goal_id, {', '.join(_VALUES)}",
-            [account_id, *goal_ids, account_id],
-        )
-        changes.count(removed=[_counted(row[0], _aware(row[1:])) for row in cursor.fetchall()])
-        # A chat sent again with another visitor meanwhile may have been computed under both,
-        # in two chunks: one of the two is dropped, and both visitors, noted by the chats'
-        # batch, are computed again after this (jobs: recompute_noted, catch_up).
-        row_id = "ctid" if connection.vendor == "postgresql" else "rowid"
-        cursor.execute(
-            f"DELETE FROM {_STAGED} WHERE {row_id} NOT IN (SELECT max({row_id}) FROM {_STAGED}"
-            f" GROUP BY goal_id, chat_id) RETURNING goal_id, {', '.join(_VALUES)}"
-        )
-        changes.count(removed=[_counted(row[0], _staged(row[1:])) for row in cursor.fetchall()])
-        cursor.execute(
-            f"INSERT INTO {_CONVERSION_TABLE} ({columns}) SELECT {', '.join(_COLUMNS[:-1])}, %s"
-            f" FROM {_STAGED} ORDER BY goal_id, chat_id",
-            [connection.ops.adapt_datetimefield_value(_update_timestamp())],
-        )
-        cursor.execute(f"DROP TABLE {_STAGED}")
-    changes.write()
+    computed = Recomputation(account_id, goals)
+    computed.every_visitor(progress)
+    computed.put_in_place()
+
+
+def _recompute_noted(
+    account_id: int,
+    goals: Sequence[GoalTerms],
+    after: int,
+    changes: "totals.ConversionChanges",
+    into: str = _CONVERSION_TABLE,
+    stored_in: Sequence[str] = (_CONVERSION_TABLE,),
+) -> int:
+    noted = list(
+        ChangedVisitor.objects.filter(
+            goal_id__in=[goal.goal_id for goal in goals], id__gt=after
+        ).values_list("id", "visitor_id")
+    )
+    visitors = sorted({visitor_id for _, visitor_id in noted})
+    _recompute(account_id, goals, visitors, changes, into=into, stored_in=stored_in)
+    for chunk in chunks([note_id for note_id, _ in noted]):
+        ChangedVisitor.objects.filter(id__in=chunk)._raw_delete(connection.alias)
+    return len(visitors)
 
 
 def _recompute(
@@ -305,6 +344,7 @@ def _recompute(
     changes: "totals.ConversionChanges",
     progress: ProgressReport | None = None,
     into: str = _CONVERSION_TABLE,
+    stored_in: Sequence[str] = (_CONVERSION_TABLE,),
 ) -> None:
     goal_ids = [goal.goal_id for goal in goals]
     attribution = Attribution(goals)
@@ -317,9 +357,12 @@ def _recompute(
         found = attribution.credits(touches, _page_views(account_id, chunk, touches))
         # A chat sent again with another visitor leaves its conversions under the visitor it
         # had until they are computed anew, here, where its new visitor is: found by the chat.
+        chat_ids = {touch.chat_id for touch in touches}
         stored = {
-            **_stored(account_id, goal_ids, "visitor_id", chunk),
-            **_stored(account_id, goal_ids, "chat_id", {touch.chat_id for touch in touches}),
+            key: values
+            for table in stored_in
+            for column, ids in (("visitor_id", chunk), ("chat_id", chat_ids))
+            for key, values in _stored(account_id, goal_ids, column, ids, table).items()
         }
         _write(
             account_id,
@@ -328,6 +371,7 @@ def _recompute(
             changes,
             gone=stored.keys() - found.keys(),
             into=into,
+            stored_in=stored_in,
         )
     if progress is not None:
         progress(len(visitors), len(visitors))
@@ -336,8 +380,7 @@ def _recompute(
 def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
     sql = (
         "SELECT chat_id, agent_id, visitor_id, time, agent_name, department_id, department_name"
-        f" FROM {connection.ops.quote_name(TouchRow._meta.db_table)}"
-        " WHERE account_id = %s AND visitor_id"
+        f" FROM {_TOUCH_TABLE} WHERE account_id = %s AND visitor_id"
     )
     return [
         Touch(*row)
@@ -363,19 +406,24 @@ def _page_views(account_id: int, visitor_ids: Sequence[str], touches: list[Touch
 
 
 def _stored(
-    account_id: int, goal_ids: list[int] | None, column: str, ids: Iterable[str]
+    account_id: int,
+    goal_ids: list[int] | None,
+    column: str,
+    ids: Iterable[str],
+    table: str = _CONVERSION_TABLE,
 ) -> dict[tuple[int, str], tuple]:
     """The stored conversions of these goals (of every goal: None) whose `column` (visitor_id
-    or chat_id) is one of `ids`, by (goal id, chat id): their values in _VALUES' order."""
+    or chat_id) is one of `ids`, by (goal id, chat id): their values in _VALUES' order. In the
+    conversions' table, or in `table`, a Recomputation's."""
     if goal_ids == []:
         return {}
     goals = "" if goal_ids is None else f" AND goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
     sql = (
-        f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {_CONVERSION_TABLE}"
+        f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {table}"
         f" WHERE account_id = %s{goals} AND {column}"
     )
     return {
-        (row[0], row[1]): row[2:]
+        (row[0], row[1]): row[2:] if table == _CONVERSION_TABLE else _staged(row[2:])
         for chunk in chunks(sorted(set(ids)))
         for row in _rows_matching(sql, [account_id, *(goal_ids or ())], chunk)
     }
@@ -383,18 +431,27 @@ def _stored(
 
 def _rows_matching(sql: str, params: list[Any], ids: Sequence[str]) -> list[tuple]:
     """The rows of `sql`, which ends with the column that must be one of `ids` (at most
-    CHUNK), their datetimes aware. On PostgreSQL the ids go as one array, as psycopg parses a
-    query of a thousand placeholders anew at each call, and timestamps are read in C."""
+    CHUNK), their datetimes aware (_execute_matching). On PostgreSQL timestamps are read in C."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             read_timestamps_in_c(cursor.cursor)
-            cursor.execute(f"{sql} = ANY(%s)", [*params, list(ids)])
+            _execute_matching(cursor, sql, params, ids)
             return cursor.fetchall()
-        # SQLite keeps times as text in UTC, without their zone: compared and read as such.
-        params = [_sqlite_value(value) for value in params]
-        placeholders = ", ".join(["%s"] * len(ids))
-        cursor.execute(f"{sql} IN ({placeholders})", [*params, *ids])
+        _execute_matching(cursor, sql, params, ids)
         return [_aware(row) for row in cursor.fetchall()]
+
+
+def _execute_matching(cursor: Any, sql: str, params: list[Any], ids: Sequence[str]) -> None:
+    """Execute `sql`, which ends with the column that must be one of `ids` (at most CHUNK). On
+    PostgreSQL the ids go as one array, as psycopg parses a query of a thousand placeholders
+    anew at each call."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"{sql} = ANY(%s)", [*params, list(ids)])
+        return
+    # SQLite keeps times as text in UTC, without their zone: compared and read as such.
+    params = [_sqlite_value(value) for value in params]
+    placeholders = ", ".join(["%s"] * len(ids))
+    cursor.execute(f"{sql} IN ({placeholders})", [*params, *ids])
 
 
 def read_timestamps_in_c(cursor: psycopg.Cursor) -> None:
@@ -459,20 +516,26 @@ def _write(
     changes: "totals.ConversionChanges",
     gone: Iterable[tuple[int, str]] = (),
     into: str = _CONVERSION_TABLE,
+    stored_in: Sequence[str] = (_CONVERSION_TABLE,),
 ) -> None:
-    """Store these conversions in place of the stored ones of their (goal, chat) pairs, whose
-    values `stored` holds, read under this writer's lock (in the table `into`, where
-    recompute_goals keeps them until it ends); delete the stored ones of the pairs `gone`; and
-    count both in `changes`, for the daily totals."""
+    """Store these conversions (in the table `into`, a Recomputation's if not the conversions')
+    in place of the stored ones of their (goal, chat) pairs, whose values `stored` holds, read
+    under this writer's lock (in the tables `stored_in`); delete the stored ones of the pairs
+    `gone`; and count both in `changes`, for the daily totals."""
     removed = sorted({*(c.key for c in found if c.key in stored), *gone})
     by_goal = defaultdict(list)
     for goal_id, chat_id in removed:
         by_goal[goal_id].append(chat_id)
-    for goal_id, chat_ids in by_goal.items():
-        for chunk in chunks(chat_ids):
-            Conversion.objects.filter(
-                account_id=account_id, goal_id=goal_id, chat_id__in=chunk
-            )._raw_delete(connection.alias)
+    with connection.cursor() as cursor:
+        for table in stored_in:
+            for goal_id, chat_ids in by_goal.items():
+                for chunk in chunks(chat_ids):
+                    _execute_matching(
+                        cursor,
+                        f"DELETE FROM {table} WHERE account_id = %s AND goal_id = %s AND chat_id",
+                        [account_id, goal_id],
+                        chunk,
+                    )
     now = _update_timestamp()
     rows = [
         [account_id, c.goal.goal_id, c.touch.chat_id, conversion_id(*c.key), *_values(c), now]
