@@ -4,7 +4,7 @@ Each call is one transaction that stores a batch and brings its conversions up t
 (conversions.recompute), or raises ValidationError (conversions.inputs) and stores nothing.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -152,5 +152,5 @@ def _store_chats(account_id: int, chats: list[ChatIn]) -> None:
     removed = list(stored)
     stored._raw_delete(connection.alias)
     added = [touch for chat in chats for touch in chat.touches]
-    Touch.objects.bulk_create(Touch(account_id=account_id, **asdict(touch)) for touch in added)
+    Touch.objects.bulk_create(Touch(account_id=account_id, **touch._asdict()) for touch in added)
     totals.touches_changed(account_id, removed=removed, added=added)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 import psycopg
@@ -34,10 +35,18 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from conversions import totals
-from conversions.attribution import Attribution, Credit, GoalTerms, Touch, Visit, credits
+from conversions.attribution import (
+    Attribution,
+    Credit,
+    GoalTerms,
+    Touch,
+    Visit,
+    credits,
+    windows,
+)
 from conversions.models import ChangedVisitor, Conversion, PageView, RecomputeJob
 from conversions.models import Touch as TouchRow
-from goals.models import ATTRIBUTION_PERIOD_MAX, Goal
+from goals.models import Goal
 
 # Rows a statement: within SQLite's 32,766 parameters with every table's columns.
 CHUNK = 1000
@@ -47,7 +56,6 @@ LOCK_CLASS = 0x636F6E76
 TURN_CLASS = 0x7475726E
 # Told how many visitors of how many are done (recompute_goals).
 ProgressReport = Callable[[int, int], None]
-_LONGEST_PERIOD = timedelta(days=ATTRIBUTION_PERIOD_MAX)
 _CONVERSION_TABLE = connection.ops.quote_name(Conversion._meta.db_table)
 _TOUCH_TABLE = connection.ops.quote_name(TouchRow._meta.db_table)
 # What a conversion says, besides its key: a stored row is rewritten only when this differs.
@@ -69,7 +77,7 @@ _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "upda
 _TIMES = {"timestamp", "chat_timestamp"}
 # Where a Recomputation keeps the conversions it computes until it ends: a temporary table.
 _STAGED = "conversions_computed"
-# psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows_matching).
+# psycopg's own reader of PostgreSQL's timestamps, in C, in place of Django's (_rows).
 _TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(
     psycopg.adapters.types["timestamptz"].oid, psycopg.pq.Format.TEXT
 )
@@ -182,7 +190,7 @@ def credit_page_views(account_id: int, page_views: Sequence[Visit]) -> None:
     take_turn(account_id)
     stored = {
         key: values
-        for key, values in _stored(account_id, None, "chat_id", {key[1] for key in found}).items()
+        for key, values in _stored(account_id, None, chat_ids={key[1] for key in found}).items()
         if key in found
     }
     # Page view ids compare by code point, as Python compares strings.
@@ -354,15 +362,17 @@ def _recompute(
             progress(done, len(visitors))
         done += len(chunk)
         touches = _touches(account_id, chunk)
-        found = attribution.credits(touches, _page_views(account_id, chunk, touches))
+        page_views = _page_views(account_id, touches, attribution.longest_period)
+        found = attribution.credits(touches, page_views)
         # A chat sent again with another visitor leaves its conversions under the visitor it
         # had until they are computed anew, here, where its new visitor is: found by the chat.
         chat_ids = {touch.chat_id for touch in touches}
         stored = {
             key: values
             for table in stored_in
-            for column, ids in (("visitor_id", chunk), ("chat_id", chat_ids))
-            for key, values in _stored(account_id, goal_ids, column, ids, table).items()
+            for key, values in _stored(
+                account_id, goal_ids, visitor_ids=chunk, chat_ids=chat_ids, table=table
+            ).items()
         }
         _write(
             account_id,
@@ -383,75 +393,91 @@ def _touches(account_id: int, visitor_ids: Iterable[str]) -> list[Touch]:
         f" FROM {_TOUCH_TABLE} WHERE account_id = %s AND visitor_id"
     )
     return [
-        Touch(*row)
+        Touch._make(row)
         for chunk in chunks(sorted(visitor_ids))
         for row in _rows_matching(sql, [account_id], chunk)
     ]
 
 
-def _page_views(account_id: int, visitor_ids: Sequence[str], touches: list[Touch]) -> list[Visit]:
-    """The visitors' page views that a touch could be credited by: none before the earliest
-    touch, none past the latest touch and the longest attribution period."""
-    if not touches:
-        return []
-    sql = (
-        "SELECT page_view_id, visitor_id, url, timestamp"
-        f" FROM {connection.ops.quote_name(PageView._meta.db_table)}"
-        " WHERE account_id = %s AND timestamp >= %s AND timestamp <= %s AND visitor_id"
+def _page_views(account_id: int, touches: list[Touch], period: timedelta) -> list[Visit]:
+    """The page views that these touches could be credited by, for goals whose attribution
+    period is at most `period`: those in their visitors' windows (attribution.windows), each
+    read by its own range of the index of page views by visitor and time."""
+    found = []
+    table = connection.ops.quote_name(PageView._meta.db_table)
+    joined = (
+        f" JOIN {table} p ON p.account_id = %s AND p.visitor_id = w.visitor_id"
+        " AND p.timestamp >= w.start AND p.timestamp <= w.stop"
     )
-    earliest = min(touch.time for touch in touches)
-    latest = max(touch.time for touch in touches) + _LONGEST_PERIOD
-    rows = _rows_matching(sql, [account_id, earliest, latest], visitor_ids)
-    return [Visit(*row) for row in rows]
+    for chunk in chunks(windows(touches, period)):
+        if connection.vendor == "postgresql":
+            spans = "unnest(%s::text[], %s::timestamptz[], %s::timestamptz[]) AS w"
+            params = [list(column) for column in zip(*chunk, strict=True)]
+        else:
+            spans = f"(VALUES {', '.join(['(%s, %s, %s)'] * len(chunk))}) AS w"
+            params = [value for window in chunk for value in window]
+        found += _rows(
+            f"WITH w (visitor_id, start, stop) AS (SELECT * FROM {spans})"
+            f" SELECT p.page_view_id, p.visitor_id, p.url, p.timestamp FROM w{joined}",
+            [*params, account_id],
+        )
+    return list(map(Visit._make, found))
 
 
 def _stored(
     account_id: int,
     goal_ids: list[int] | None,
-    column: str,
-    ids: Iterable[str],
+    *,
+    visitor_ids: Iterable[str] = (),
+    chat_ids: Iterable[str] = (),
     table: str = _CONVERSION_TABLE,
 ) -> dict[tuple[int, str], tuple]:
-    """The stored conversions of these goals (of every goal: None) whose `column` (visitor_id
-    or chat_id) is one of `ids`, by (goal id, chat id): their values in _VALUES' order. In the
+    """The stored conversions of these goals (of every goal: None) of these visitors or
+    credited to these chats, by (goal id, chat id): their values in _VALUES' order. In the
     conversions' table, or in `table`, a Recomputation's."""
     if goal_ids == []:
         return {}
     goals = "" if goal_ids is None else f" AND goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
-    sql = (
-        f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {table}"
-        f" WHERE account_id = %s{goals} AND {column}"
-    )
-    return {
-        (row[0], row[1]): row[2:] if table == _CONVERSION_TABLE else _staged(row[2:])
-        for chunk in chunks(sorted(set(ids)))
-        for row in _rows_matching(sql, [account_id, *(goal_ids or ())], chunk)
-    }
+    found = {}
+    by_visitor, by_chat = chunks(sorted(set(visitor_ids))), chunks(sorted(set(chat_ids)))
+    for visitors, chats in zip_longest(by_visitor, by_chat, fillvalue=()):
+        visitor_is, visitor_params = _one_of(visitors)
+        chat_is, chat_params = _one_of(chats)
+        sql = (
+            f"SELECT goal_id, chat_id, {', '.join(_VALUES)} FROM {table}"
+            f" WHERE account_id = %s{goals} AND (visitor_id{visitor_is} OR chat_id{chat_is})"
+        )
+        for row in _rows(sql, [account_id, *(goal_ids or ()), *visitor_params, *chat_params]):
+            found[row[0], row[1]] = row[2:] if table == _CONVERSION_TABLE else _staged(row[2:])
+    return found
 
 
 def _rows_matching(sql: str, params: list[Any], ids: Sequence[str]) -> list[tuple]:
     """The rows of `sql`, which ends with the column that must be one of `ids` (at most
-    CHUNK), their datetimes aware (_execute_matching). On PostgreSQL timestamps are read in C."""
+    CHUNK), as _rows reads them."""
+    one_of, more = _one_of(ids)
+    return _rows(sql + one_of, [*params, *more])
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple]:
+    """The rows of `sql`, their datetimes aware; on PostgreSQL, timestamps read in C."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             read_timestamps_in_c(cursor.cursor)
-            _execute_matching(cursor, sql, params, ids)
+            cursor.execute(sql, params)
             return cursor.fetchall()
-        _execute_matching(cursor, sql, params, ids)
+        # SQLite keeps times as text in UTC, without their zone: compared and read as such.
+        cursor.execute(sql, [_sqlite_value(value) for value in params])
         return [_aware(row) for row in cursor.fetchall()]
 
 
-def _execute_matching(cursor: Any, sql: str, params: list[Any], ids: Sequence[str]) -> None:
-    """Execute `sql`, which ends with the column that must be one of `ids` (at most CHUNK). On
-    PostgreSQL the ids go as one array, as psycopg parses a query of a thousand placeholders
-    anew at each call."""
+def _one_of(ids: Sequence[str]) -> tuple[str, list[Any]]:
+    """What follows a column in SQL to say that it is one of `ids` (at most CHUNK; none: no
+    row), and its parameters. On PostgreSQL the ids go as one array, as psycopg parses a query
+    of a thousand placeholders anew at each call."""
     if connection.vendor == "postgresql":
-        cursor.execute(f"{sql} = ANY(%s)", [*params, list(ids)])
-        return
-    # SQLite keeps times as text in UTC, without their zone: compared and read as such.
-    params = [_sqlite_value(value) for value in params]
-    placeholders = ", ".join(["%s"] * len(ids))
-    cursor.execute(f"{sql} IN ({placeholders})", [*params, *ids])
+        return " = ANY(%s)", [list(ids)]
+    return f" IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def read_timestamps_in_c(cursor: psycopg.Cursor) -> None:
@@ -530,11 +556,11 @@ def _write(
         for table in stored_in:
             for goal_id, chat_ids in by_goal.items():
                 for chunk in chunks(chat_ids):
-                    _execute_matching(
-                        cursor,
-                        f"DELETE FROM {table} WHERE account_id = %s AND goal_id = %s AND chat_id",
-                        [account_id, goal_id],
-                        chunk,
+                    one_of, params = _one_of(chunk)
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE account_id = %s AND goal_id = %s"
+                        f" AND chat_id{one_of}",
+                        [account_id, goal_id, *params],
                     )
     now = _update_timestamp()
     rows = [
