@@ -196,6 +196,8 @@ def _run(goal_id: int, version: int, account_id: int, noted: int) -> bool:
             if computed.noted(noted) < recompute.CHUNK:
                 break
         computed.put_in_place()
+        # Those noted while it was put in place, a few seconds' worth, still without the lock.
+        recompute.recompute_noted(account_id, terms, noted)
     # The last step: the batches wait, and none of them notes a visitor meanwhile.
     recompute.lock_conversions(account_id, exclusive=True)
     if _job_asked(goal_id, version) is None:

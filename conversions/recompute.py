@@ -73,6 +73,11 @@ _VALUES = [
     "attribution_model",
 ]
 _COLUMNS = ["account_id", "goal_id", "chat_id", "conversion_id", *_VALUES, "update_timestamp"]
+# Where in _VALUES the daily totals read a conversion (_counted).
+_COUNTED_AT = [
+    _VALUES.index(name)
+    for name in ("timestamp", "agent_id", "department_id", "attribution_model", "chat_timestamp")
+]
 # The columns of _VALUES that hold times.
 _TIMES = {"timestamp", "chat_timestamp"}
 # Where a Recomputation keeps the conversions it computes until it ends: a temporary table.
@@ -162,14 +167,21 @@ def last_noted(goal_id: int) -> int:
     return noted or 0
 
 
+def recompute_noted(account_id: int, goal: GoalTerms, after: int) -> int:
+    """Compute the goal's conversions anew, in place, for the visitors noted for it since note
+    `after` (last_noted) and not computed since, and delete those notes; how many visitors."""
+    changes = totals.ConversionChanges(account_id)
+    computed = _recompute_noted(account_id, [goal], after, changes)
+    changes.write()
+    return computed
+
+
 def catch_up(account_id: int, goal_id: int, goal: GoalTerms | None, after: int) -> None:
     """The last step of the goal's job, under the account's exclusive lock: compute the goal's
     conversions anew (by its terms, `goal`, if the job computed them) for the visitors noted
-    since `after` and not computed since (Recomputation.noted), and delete the goal's notes."""
+    since `after` and not computed since (recompute_noted), and delete the goal's notes."""
     if goal is not None:
-        changes = totals.ConversionChanges(account_id)
-        _recompute_noted(account_id, [goal], after, changes)
-        changes.write()
+        recompute_noted(account_id, goal, after)
     ChangedVisitor.objects.filter(goal_id=goal_id)._raw_delete(connection.alias)
 
 
@@ -507,15 +519,8 @@ def _staged(values: Sequence[Any]) -> tuple:
 
 def _counted(goal_id: int, values: Sequence[Any]) -> "totals.Counted":
     """A stored conversion's values (in _VALUES' order) as the daily totals count it."""
-    named = dict(zip(_VALUES, values, strict=True))
-    return totals.Counted(
-        named["timestamp"],
-        goal_id,
-        named["agent_id"],
-        named["department_id"],
-        named["attribution_model"],
-        named["chat_timestamp"],
-    )
+    timestamp, agent_id, department_id, model, chat_timestamp = (values[i] for i in _COUNTED_AT)
+    return totals.Counted(timestamp, goal_id, agent_id, department_id, model, chat_timestamp)
 
 
 def _values(credit: Credit) -> tuple:
