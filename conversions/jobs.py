@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_ready
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -53,6 +53,10 @@ PROGRESS_SECONDS = 15
 # At most this many rounds of the visitors noted while a job computed, before its last step
 # takes the rest under the lock: a round takes those noted during the one before.
 CATCH_UP_ROUNDS = 5
+# A job that the database fails is tried again this many times, at most this long apart: over
+# half an hour in all, then it waits for a worker to start or `manage.py recompute_goals`.
+RETRIES = 12
+RETRY_SECONDS = 300
 
 
 class Superseded(Exception):
@@ -79,9 +83,9 @@ def _keep_goal_conversions_current(
     sender: Any, goal: Goal, changed: set[str], **kwargs: Any
 ) -> None:
     """A goal's terms changed, or it was enabled: its conversions are computed anew. Renamed:
-    its conversions carry the new name. Disabled or deleted: it keeps what it has and gets no
-    more, which the lock makes exact against batches being credited at the same moment (a
-    job holds it at its start and last step, which the change waits for)."""
+    its conversions carry the new name. Disabled or deleted: it keeps what it has, under its
+    last name, and gets no more, which the lock makes exact against batches being credited at
+    the same moment (a job holds it at its start and last step, which the change waits for)."""
     stopped = "deleted" in changed or (
         "enabled" in changed and not goal.enabled and "created" not in changed
     )
@@ -89,6 +93,9 @@ def _keep_goal_conversions_current(
         # Before ask(), which locks the job's row that a running job writes as it ends.
         recompute.lock_conversions(goal.account_id, exclusive=True)
     if "deleted" in changed:
+        # Its job, if one waits, will find it gone: a name given since its conversions last
+        # took one is given to them here.
+        recompute.rename_goal(goal.account_id, goal.pk, goal.name)
         return
     whole = goal.enabled and bool(changed & TERMS)
     # A new goal has no conversions to rename. A disabled one supersedes a job that computes
@@ -124,10 +131,20 @@ def ask(goal: Goal, *, whole: bool) -> None:
     transaction.on_commit(send)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def recompute_goal(goal_id: int, version: int) -> bool:
-    """The task queue's job: run(goal_id, version)."""
-    return run(goal_id, version)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=RETRIES)
+def recompute_goal(task: Task, goal_id: int, version: int) -> bool:
+    """The task queue's job: run(goal_id, version). On a worker, a job that the database fails
+    (a lost connection, a server restarting, a deadlock) is tried again, after 1, 2, 4... and
+    at most RETRY_SECONDS seconds, RETRIES times; the change that asked for an eager job fails
+    with it instead."""
+    try:
+        return run(goal_id, version)
+    except DatabaseError as error:
+        if task.request.is_eager:
+            raise
+        logger.warning("The job of goal %s failed, and is tried again: %s", goal_id, error)
+        countdown = min(2**task.request.retries, RETRY_SECONDS)
+        raise task.retry(exc=error, countdown=countdown) from error
 
 
 def run(goal_id: int, version: int) -> bool:

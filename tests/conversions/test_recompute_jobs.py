@@ -279,6 +279,17 @@ def test_a_disabled_goal_keeps_its_conversions_and_a_job_asked_before_is_superse
     assert job_done(paid_story)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_goal_renamed_then_deleted_before_its_job_runs_leaves_its_conversions_its_last_name(
+    alice_api: Api, paid_story: Goal, jobs_sent_nowhere: list[tuple[int, int]]
+) -> None:
+    changed(alice_api, paid_story, {"name": "Orders"})
+    assert alice_api.delete(f"/api/v2/goals/{paid_story.pk}").status_code == 204
+    assert jobs.run(*jobs_sent_nowhere[-1]) is False  # the goal is gone
+    names = Conversion.objects.filter(goal_id=paid_story.pk).values_list("goal_name", flat=True)
+    assert sorted(names) == ["Orders", "Orders"]
+
+
 def test_another_account_s_goal_has_no_job_page(
     bob: Any, paid_story: Goal, alice_client: Client
 ) -> None:
@@ -420,6 +431,28 @@ def test_a_worker_killed_mid_job_leaves_the_old_conversions_and_the_job_runs_aga
         eventually(lambda: job_done(paid_story), what="the job done by the next worker")
     assert credited(paid_story) == {"c1"}
     assert set(Conversion.objects.values_list("goal_name", flat=True)) == {"Orders"}
+
+
+@on_a_worker_held_half_way
+def test_a_job_that_loses_its_database_connection_is_tried_again_by_the_running_worker(
+    alice_api: Api, paid_story: Goal, jobs_on_a_worker: None
+) -> None:
+    with worker_process() as worker:
+        # At work, and past sending the jobs that waited as it started: this job is sent once.
+        changed(alice_api, paid_story, {"name": "Orders"})
+        eventually(lambda: job_done(paid_story), what="the worker at work")
+        held = HeldTotals(paid_story)
+        changed(alice_api, paid_story, ONE_DAY)
+        eventually(held.job_waits, what="the job waiting for the daily totals")
+        (job_connection,) = held.waiting_pids()
+        # As when the database server restarts, or an operator ends the connection.
+        held.connection.execute("SELECT pg_terminate_backend(%s)", [job_connection])
+        held.release()
+        held.connection.close()
+        eventually(lambda: job_done(paid_story), what="the job tried again, and done")
+        assert worker.poll() is None
+    assert credited(paid_story) == {"c1"}
+    assert totals.differences(paid_story.account_id) == []
 
 
 @on_a_worker_held_half_way
