@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -234,7 +234,13 @@ def url_test(request: HttpRequest, goal_id: int | None = None) -> HttpResponse:
 @administrator_required
 def goal_toggle(request: HttpRequest, goal_id: int) -> HttpResponse:
     goal = account_goal(request, goal_id)
-    enable = request.POST.get("enabled") == "1"
+    switched_to = request.POST.get("enabled")
+    if switched_to not in ("0", "1"):
+        return HttpResponseBadRequest(
+            "Send enabled=1 to turn the goal on, or enabled=0 to turn it off.",
+            content_type="text/plain; charset=utf-8",
+        )
+    enable = switched_to == "1"
     limit_error = None
     try:
         goal = rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enable)

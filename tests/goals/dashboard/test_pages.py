@@ -174,6 +174,21 @@ def test_switch_answers_only_post(alice_client, cart_goal):
     assert cart_goal.enabled
 
 
+@pytest.mark.parametrize("enabled", ["banana", "", None])
+def test_a_switch_that_says_neither_on_nor_off_is_refused_and_changes_nothing(
+    alice_client, cart_goal, enabled
+):
+    response = alice_client.post(
+        f"/goals/{cart_goal.pk}/toggle/", {} if enabled is None else {"enabled": enabled}
+    )
+
+    assert response.status_code == 400
+    assert "enabled=1" in response.content.decode()
+    cart_goal.refresh_from_db()
+    assert cart_goal.enabled
+    assert cart_goal.history.count() == 1
+
+
 # --- While Redis is out of reach ------------------------------------------------------------
 
 
