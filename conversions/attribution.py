@@ -10,13 +10,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
-from goals.matching import ConditionLike, goal_is_fulfilled
+from goals.matching import ConditionLike, GoalMatcher, visited_spellings
 from goals.models import AttributionModel, Goal
 
 CHAT = "chat"
 AGENT_MESSAGE = "chat.msg"
+# The URLs whose goals met an Attribution keeps, the most recently read.
+MET_URLS = 1 << 16
 
 
 class Touch(NamedTuple):
@@ -171,7 +174,9 @@ class Attribution:
 
     def __init__(self, goals: Iterable[GoalTerms]) -> None:
         self.goals = list(goals)
-        self._goals_met: dict[str, list[GoalTerms]] = {}
+        self._matchers = [(goal, GoalMatcher(goal.conditions)) for goal in self.goals]
+        # Bounded: where every URL differs (query strings), a job's would grow with its data.
+        self._met = lru_cache(maxsize=MET_URLS)(self._goals_met)
 
     @property
     def longest_period(self) -> timedelta:
@@ -205,13 +210,9 @@ class Attribution:
                     best[key] = Credit(goal, page_view, touch)
         return best
 
-    def _met(self, url: str) -> list[GoalTerms]:
-        met = self._goals_met.get(url)
-        if met is None:
-            met = self._goals_met[url] = [
-                goal for goal in self.goals if goal_is_fulfilled(goal.conditions, url)
-            ]
-        return met
+    def _goals_met(self, url: str) -> list[GoalTerms]:
+        spellings = visited_spellings(url)
+        return [goal for goal, matcher in self._matchers if matcher.fulfilled(spellings)]
 
 
 def _timelines(touches: Iterable[Touch]) -> dict[str, tuple[list[Touch], list[datetime]]]:

@@ -66,19 +66,33 @@ def condition_matches(condition: ConditionLike, url: str) -> bool:
     cased it (hosts are compared in lower case: write them so). An internationalised host is
     looked for in both of its forms: `bücher.example` and `xn--bcher-kva` both find it.
     """
-    return _matches(condition, _spellings(url))
+    return _matches(condition, visited_spellings(url))
 
 
 def goal_is_fulfilled(conditions: Iterable[ConditionLike], url: str) -> bool:
     """Any one condition met fulfils the goal."""
-    spellings = _spellings(url)
-    return any(_matches(condition, spellings) for condition in conditions)
+    return GoalMatcher(conditions).fulfilled(visited_spellings(url))
+
+
+class GoalMatcher:
+    """goal_is_fulfilled for one goal's conditions over many URLs: each condition's value is
+    normalised once, and each URL once for every goal (visited_spellings)."""
+
+    def __init__(self, conditions: Iterable[ConditionLike]) -> None:
+        self._values = [
+            (condition.operator == Operator.EQUALS, _value_form(condition))
+            for condition in conditions
+        ]
+
+    def fulfilled(self, spellings: tuple[str, ...]) -> bool:
+        """Whether the URL whose visited_spellings these are fulfils the goal."""
+        return any(_met(equals, value, spellings) for equals, value in self._values)
 
 
 def check_url(conditions: Iterable[ConditionLike], url: str) -> UrlCheck:
     """Whether a visit to `url` fulfils a goal of these conditions, condition by condition; when
     it does not, each condition's near misses (near_misses) say what kept it from matching."""
-    spellings = _spellings(url)
+    spellings = visited_spellings(url)
     matched = [(condition, _matches(condition, spellings)) for condition in conditions]
     fulfilled = any(hit for _, hit in matched)
     return UrlCheck(
@@ -277,9 +291,9 @@ def _unicode_label(label: str) -> str:
 # --- Matching -------------------------------------------------------------------------------
 
 
-def _spellings(url: str) -> tuple[str, ...]:
+def visited_spellings(url: str) -> tuple[str, ...]:
     """The visited URL normalised; then, if its host is internationalised, the same with the host
-    in Unicode, for `contains` values that write it so."""
+    in Unicode, for `contains` values that write it so: what conditions are matched against."""
     visited = normalized_url(url)
     parts = _split(visited)
     if parts.authority is None or "xn--" not in parts.authority:
@@ -297,8 +311,11 @@ def _value_form(condition: ConditionLike) -> str:
 
 
 def _matches(condition: ConditionLike, spellings: tuple[str, ...]) -> bool:
-    value = _value_form(condition)
-    if condition.operator == Operator.EQUALS:
+    return _met(condition.operator == Operator.EQUALS, _value_form(condition), spellings)
+
+
+def _met(equals: bool, value: str, spellings: tuple[str, ...]) -> bool:
+    if equals:
         return spellings[0] == value
     return any(value in spelling for spelling in spellings)
 
