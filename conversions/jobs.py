@@ -53,8 +53,8 @@ PROGRESS_SECONDS = 15
 # At most this many rounds of the visitors noted while a job computed, before its last step
 # takes the rest under the lock: a round takes those noted during the one before.
 CATCH_UP_ROUNDS = 5
-# A job that the database fails is tried again this many times, at most this long apart: over
-# half an hour in all, then it waits for a worker to start or `manage.py recompute_goals`.
+# A job that the database fails is tried again this many times, at most this long apart: for
+# some 24 minutes in all, then it waits for a worker to start or `manage.py recompute_goals`.
 RETRIES = 12
 RETRY_SECONDS = 300
 
