@@ -480,9 +480,10 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
             # Django's cursors write parameters into the statement; this one sends them apart.
             binding = psycopg.Cursor(cursor.cursor.connection)
             read_timestamps_in_c(binding)
-            with _logged(cursor, sql, params):
+            # Its errors become Django's, as those of Django's own cursors (jobs retry them).
+            with connection.wrap_database_errors, _logged(cursor, sql, params):
                 binding.execute(sql.replace("%s", "%b"), params)
-            return binding.fetchall()
+                return binding.fetchall()
         # SQLite keeps times as text in UTC, without their zone: compared and read as such.
         cursor.execute(sql, [_sqlite_value(value) for value in params])
         return [_aware(row) for row in cursor.fetchall()]
@@ -603,6 +604,7 @@ def copy_rows(
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     with (
         connection.cursor() as cursor,
+        connection.wrap_database_errors,
         _logged(cursor, statement),
         cursor.cursor.copy(statement) as copy,
     ):

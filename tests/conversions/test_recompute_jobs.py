@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from celery.signals import worker_ready
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -453,6 +453,23 @@ def test_a_job_that_loses_its_database_connection_is_tried_again_by_the_running_
         assert worker.poll() is None
     assert credited(paid_story) == {"c1"}
     assert totals.differences(paid_story.account_id) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "failing",
+    [
+        lambda: recompute._rows("SELECT visitor_id FROM no_such_table WHERE account_id = %s", [1]),
+        lambda: recompute.copy_rows(PageView, ["page_view_id"], [["p9"]], "no_such_table"),
+    ],
+    ids=["a read", "a copy"],
+)
+def test_what_the_database_fails_in_a_job_s_own_statements_is_an_error_that_jobs_retry(
+    failing: Callable[[], object],
+) -> None:
+    # recompute_goal retries DatabaseError; a job's reads and copies go around Django's cursor.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        failing()
 
 
 @on_a_worker_held_half_way
