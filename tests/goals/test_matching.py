@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from goals import matching
 from goals.matching import (
     NearMiss,
     check_url,
@@ -360,6 +361,20 @@ def test_normalizing_any_text_once_is_enough(text):
     once = normalized_url(text)
 
     assert normalized_url(once) == once
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(
+    url=st.one_of(
+        st.from_regex(matching.NORMAL_ALREADY, fullmatch=True),
+        st.text(),
+        tricky_text,
+        st.builds("{}://{}/{}".format, schemes, hosts, path_text),
+        st.builds("{}://{}/{}%{:02x}".format, schemes, hosts, path_text, st.integers(0, 255)),
+    )
+)
+def test_the_shortcut_for_urls_normal_already_gives_what_normalising_gives(url):
+    assert normalized_url(url) == matching._normalized(url)
 
 
 @settings(max_examples=300, deadline=None, database=None)
