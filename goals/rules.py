@@ -153,8 +153,12 @@ def goal_update(
         changed = {field for field, value in fields.items() if getattr(locked, field) != value}
         if cleaned_conditions is not UNCHANGED:
             conditions = _new_conditions(locked, cleaned_conditions)
-            if _terms(conditions) != _terms(locked.conditions_in_order):
-                changed.add("conditions")
+            before = _terms(locked.conditions_in_order)
+            if _terms(conditions) != before:
+                # Any one condition met fulfils a goal (goals.matching): their order and their
+                # repeats change the goal as written, not which visits fulfil it.
+                same_visits = set(_terms(conditions)) == set(before)
+                changed.add("condition_order" if same_visits else "conditions")
                 locked.conditions.all().delete()
                 locked.conditions_in_order = Condition.objects.bulk_create(conditions)
         if changed:

@@ -290,6 +290,21 @@ def test_a_goal_renamed_then_deleted_before_its_job_runs_leaves_its_conversions_
     assert sorted(names) == ["Orders", "Orders"]
 
 
+def test_conditions_only_reordered_or_repeated_ask_for_no_job_and_are_kept_in_the_history(
+    alice_api: Api, paid_story: Goal
+) -> None:
+    thanks = {"type": "url", "operator": "contains", "value": "/thanks"}
+    pricing = {"type": "url", "operator": "contains", "value": "/pricing"}
+    changed(alice_api, paid_story, {"settings": {"conditions": [thanks, pricing]}})
+    asked = RecomputeJob.objects.get(goal_id=paid_story.pk).version
+    changed(alice_api, paid_story, {"settings": {"conditions": [pricing, thanks, pricing]}})
+    assert RecomputeJob.objects.get(goal_id=paid_story.pk).version == asked
+    assert credited(paid_story) == {"c1", "c2", "c3"}
+    assert paid_story.history.count() == 3  # created, and both changes
+    saved = alice_api.get(f"/api/v2/goals/{paid_story.pk}").json()["settings"]["conditions"]
+    assert [condition["value"] for condition in saved] == ["/pricing", "/thanks", "/pricing"]
+
+
 def test_another_account_s_goal_has_no_job_page(
     bob: Any, paid_story: Goal, alice_client: Client
 ) -> None:
