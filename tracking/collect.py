@@ -11,6 +11,7 @@ a word that nothing was counted.
 
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 from axes.helpers import get_client_ip_address
@@ -40,6 +41,9 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
     """POST /api/collect/<site_key>: one page view, as a JSON object {"id", "visitor_id", "url",
     "title"} in a body of any content type (a beacon sends text/plain, which needs no CORS
     preflight). 204 when it is stored or queued; OPTIONS answers a CORS preflight."""
+    # Stamped before any lookup: a slow first lookup would otherwise date this page view after
+    # the visitor's next ones.
+    arrived = timezone.now()
     if request.method not in ("POST", "OPTIONS"):
         response = _error(405, "Send page views with POST.", {})
         response["Allow"] = ALLOWED_METHODS
@@ -71,7 +75,7 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
         ignored = JsonResponse({"ignored": "Page views of crawlers are not counted."})
         return _answer(ignored, cors)
     try:
-        page_view = beacon_page_view(request.body, origin)
+        page_view = beacon_page_view(request.body, origin, arrived)
     except ValidationError as error:
         description = "Nothing was stored: correct the fields listed in details."
         return _error(400, description, cors, details=error.message_dict)
@@ -80,8 +84,8 @@ def collect(request: HttpRequest, site_key: str) -> HttpResponse:
     return _answer(_no_content(), cors)
 
 
-def beacon_page_view(body: bytes, origin: str) -> dict[str, Any]:
-    """The page view a beacon's body describes, stamped with the time it arrived, as
+def beacon_page_view(body: bytes, origin: str, arrived: datetime) -> dict[str, Any]:
+    """The page view a beacon's body describes, stamped with `arrived` (aware), as
     conversions.inputs reads page views: {"id", "visitor_id", "url", "timestamp"[, "title"]}.
 
     The page's URL must be on the origin that sent it. Raises ValidationError keyed by the
@@ -96,7 +100,7 @@ def beacon_page_view(body: bytes, origin: str) -> dict[str, Any]:
             {"body": ['Send a JSON object: {"id", "visitor_id", "url"} and an optional "title".']}
         )
     page_view = {name: sent[name] for name in BEACON_FIELDS if sent.get(name) is not None}
-    page_view["timestamp"] = timezone.now().isoformat()
+    page_view["timestamp"] = arrived.isoformat()
     try:
         parse_page_views([page_view])
     except ValidationError as error:

@@ -26,6 +26,7 @@ from tests.helpers.tracking import (
     send_beacon,
     site_with_origins,
 )
+from tracking import collect
 from tracking.models import Site
 
 __all__ = ["queued_in_redis"]  # a fixture, used by name
@@ -64,6 +65,26 @@ def test_a_page_view_from_a_listed_origin_is_stored_at_the_time_it_arrived(
     ]
     timestamp = PageView.objects.get(account=acme).timestamp
     assert before <= timestamp <= timezone.now()
+
+
+def test_a_page_view_is_dated_before_the_lookups_that_may_keep_it_waiting(
+    client: Client, site: Site, acme: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow first lookup (a new thread's database connection) would otherwise date a page
+    # view after the next ones its visitor sent.
+    looked_up = []
+    lookup = collect.site_by_key
+
+    def site_by_key(site_key: str) -> Any:
+        found = lookup(site_key)
+        looked_up.append(timezone.now())
+        return found
+
+    monkeypatch.setattr(collect, "site_by_key", site_by_key)
+    response = send_beacon(client, site, **a_page_view())
+    assert response.status_code == 204, response.content
+    stored(acme)
+    assert PageView.objects.get(account=acme).timestamp <= looked_up[0]
 
 
 def test_a_retried_beacon_is_stored_once_and_counted_once(
