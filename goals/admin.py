@@ -208,8 +208,11 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
     def _set_enabled(
         self, request: HttpRequest, queryset: QuerySet[Goal], *, enabled: bool
     ) -> None:
-        changed, refused = [], []
+        changed, already, refused = [], [], []
         for goal in queryset.select_related("account").order_by("id"):
+            if goal.enabled == enabled:
+                already.append(goal.name)
+                continue
             try:
                 rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enabled)
                 changed.append(goal.name)
@@ -218,6 +221,12 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
         state = "Enabled" if enabled else "Disabled"
         if changed:
             self.message_user(request, f"{state} {len(changed)} goal(s).", messages.SUCCESS)
+        if already:
+            self.message_user(
+                request,
+                f"{len(already)} goal(s) were {state.lower()} already: left as they were.",
+                messages.INFO,
+            )
         for refusal in refused:
             self.message_user(request, f"Goals limit exceeded: {refusal}", messages.ERROR)
 

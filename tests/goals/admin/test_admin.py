@@ -616,6 +616,22 @@ def test_disable_selected_disables_the_selected_goals(
     assert page_messages(response) == [("success", "Disabled 2 goal(s).")]
 
 
+def test_enable_selected_says_which_goals_were_on_already_and_records_no_change_for_them(
+    admin_client: Client, acme: Account, alice: User, make_goal: Callable[..., Goal]
+) -> None:
+    on = [make_goal(acme, name=f"On {n}") for n in (1, 2)]
+    off = make_goal(acme, name="Off", enabled=False)
+
+    response = run_action(admin_client, "enable_selected", [*on, off])
+
+    assert_answered(response)
+    assert page_messages(response) == [
+        ("success", "Enabled 1 goal(s)."),
+        ("info", "2 goal(s) were enabled already: left as they were."),
+    ]
+    assert [goal.history.count() for goal in on] == [1, 1]
+
+
 def test_enable_selected_enables_up_to_the_limit_and_reports_the_rest(
     admin_client: Client, acme: Account, alice: User, make_goal: Callable[..., Goal]
 ) -> None:
