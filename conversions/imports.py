@@ -49,8 +49,8 @@ def opened(path: str, *, progress_to: TextIO | None = None) -> Iterator[BinaryIO
     """The file at `path` ("-": standard input) as a binary stream, decompressed when it is
     gzip (known by its first bytes, so a piped .gz works too), while a tqdm bar on
     `progress_to` (standard error by default) counts the bytes read of the file, out of its size
-    when that is known. Raises CommandError when the file cannot be opened, and one of
-    READ_ERRORS when it cannot be read to its end."""
+    when that is known. Raises CommandError when the file cannot be opened or is named .gz but
+    is not gzip, and one of READ_ERRORS when it cannot be read to its end."""
     if path == "-":
         raw, size, name = sys.stdin.buffer, None, "stdin"
     else:
@@ -75,6 +75,9 @@ def opened(path: str, *, progress_to: TextIO | None = None) -> Iterator[BinaryIO
             if counted.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
                 with gzip.GzipFile(fileobj=counted, mode="rb") as unzipped:
                     yield unzipped
+            elif name.lower().endswith(".gz"):
+                # Read as it is, it would be reported as text it is not.
+                raise CommandError(f'Cannot read "{path}": it is named .gz but is not gzip.')
             else:
                 yield counted
     finally:

@@ -18,6 +18,7 @@ from django.db import transaction
 from rest_framework import exceptions
 
 from accounts.models import Account, User
+from conversions.imports import GZIP_MAGIC
 from goals import rules
 from goals.api.cache import goals_json
 from goals.api.errors import error_details
@@ -130,6 +131,8 @@ def _goal_imported(account: Account, actor: User, item: Any) -> tuple[Goal, bool
 
 
 def _items(content: bytes) -> list[Any]:
+    if content.startswith(GZIP_MAGIC):
+        raise _refused("The file is compressed (gzip): unpack it, and import the JSON inside.")
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except UnicodeDecodeError:

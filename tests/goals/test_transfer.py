@@ -6,6 +6,7 @@ Cast (tests/conftest.py): Alice administers Acme, where Arthur is an agent; Bob 
 Bluebird.
 """
 
+import gzip
 import json
 from collections.abc import Callable
 from io import StringIO
@@ -241,6 +242,26 @@ def test_the_import_command_says_when_it_cannot_read_the_file(
             "--user",
             bob.email,
         )
+
+
+def test_a_file_named_gz_that_is_not_gzip_is_refused_for_what_it_is(
+    bob: User, bluebird: Account, tmp_path: Path
+) -> None:
+    file = tmp_path / "goals.json.gz"
+    file.write_bytes(bytes(range(256)))
+    with pytest.raises(CommandError, match=r'goals.json.gz": it is named .gz but is not gzip.$'):
+        call_command("import_goals", str(file), "--account", "Bluebird", "--user", bob.email)
+
+
+def test_a_gzip_export_uploaded_on_the_page_is_refused_with_how_to_import_it(
+    acme_goals: list[Goal], alice: User, bob: User, bluebird: Account
+) -> None:
+    page = uploaded(signed_in(bob), gzip.compress(exported(signed_in(alice))), "goals.json.gz")
+    assert page.status_code == 200
+    assert "The file is compressed (gzip): unpack it, and import the JSON inside." in main_text(
+        page
+    )
+    assert not Goal.objects.filter(account=bluebird).exists()
 
 
 def test_a_file_nested_too_deeply_is_refused_with_a_message(bob: User, bluebird: Account) -> None:
