@@ -55,7 +55,8 @@ class ImportRefused(Exception):
 class Imported:
     """The goals an import created, in the file's order; those of them that asked to be
     enabled but arrived disabled, the account's active-goal limit being reached; and those
-    named as a goal the account had already (a file imported twice, say)."""
+    named as a goal the account had already (a file imported twice, say) or as one before them
+    in the file."""
 
     goals: Sequence[Goal]
     disabled: Sequence[Goal]
@@ -72,8 +73,8 @@ class Imported:
             )
         if self.names_taken:
             said += (
-                f" The account had goals of the same name already, which stay beside them: "
-                f"{_names(self.names_taken)}."
+                " These share their name with a goal the account had, or one before them in "
+                f"the file, and both stay: {_names(self.names_taken)}."
             )
         return said
 
@@ -100,7 +101,8 @@ def goals_import(*, account: Account, actor: User, content: bytes) -> Imported:
     created: list[Goal] = []
     disabled: list[Goal] = []
     with transaction.atomic():
-        names_before = set(Goal.objects.of_account(account).values_list("name", flat=True))
+        names = set(Goal.objects.of_account(account).values_list("name", flat=True))
+        names_taken: list[Goal] = []
         for index, item in enumerate(items):
             try:
                 goal, turned_off = _goal_imported(account, actor, item)
@@ -109,11 +111,14 @@ def goals_import(*, account: Account, actor: User, content: bytes) -> Imported:
                     problems[f"[{index}].{key}" if key else f"[{index}]"] = messages
                 continue
             created.append(goal)
+            if goal.name in names:
+                names_taken.append(goal)
+            names.add(goal.name)
             if turned_off:
                 disabled.append(goal)
         if problems:
             raise ImportRefused(problems)
-    return Imported(created, disabled, [goal for goal in created if goal.name in names_before])
+    return Imported(created, disabled, names_taken)
 
 
 def _goal_imported(account: Account, actor: User, item: Any) -> tuple[Goal, bool]:

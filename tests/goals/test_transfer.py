@@ -302,10 +302,17 @@ def test_an_export_imported_twice_says_the_goals_are_there_already_and_adds_them
     uploaded(bob_client, exported(alice_client))
     page = uploaded(bob_client, exported(alice_client))
     assert (
-        "The account had goals of the same name already, which stay beside them: “Pricing”, "
-        "“Paid”, “Old offer”." in main_text(page)
+        "These share their name with a goal the account had, or one before them in the file, "
+        "and both stay: “Pricing”, “Paid”, “Old offer”." in main_text(page)
     )
     assert Goal.objects.filter(account=bluebird).count() == 6
+
+
+def test_a_file_that_holds_one_name_twice_says_so(bob: User, bluebird: Account) -> None:
+    goal = {"name": "Paid", "settings": {"conditions": PRICING}}
+    page = uploaded(signed_in(bob), json.dumps([goal, {**goal, "enabled": False}]).encode())
+    assert "Imported 2 goals. These share their name with a goal the account had" in main_text(page)
+    assert "and both stay: “Paid”." in main_text(page)
 
 
 def test_a_file_past_the_upload_limit_gets_a_page_that_says_so_and_leads_back(
