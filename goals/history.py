@@ -7,9 +7,11 @@ door, API client, user's email and conditions (goals.models.GoalChange) from the
 simple-history's middleware keeps, and tells the changes in words, newest first.
 """
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, overload
 
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -70,16 +72,56 @@ def conditions_of(goal: Goal) -> list[dict[str, str]]:
     ]
 
 
-def goal_history(account: Account, goal_id: int) -> list[Change]:
-    """The changes of the account's goal `goal_id` (a deleted one's too), newest first; [] for
-    a goal of another account or none."""
-    rows = list(
-        Goal.history.filter(account_id=account.pk, id=goal_id).order_by(
-            "history_date", "history_id"
+class GoalHistory(Sequence[Change]):
+    """The changes of the account's goal `goal_id` (a deleted one's too), newest first, read as
+    they are asked for, so that a page of them costs the same for a goal of 10 changes or of
+    10,000: len() counts them in one query, and a slice reads its rows, and the row of the change
+    before its oldest, in another. Empty for a goal of another account or none."""
+
+    def __init__(self, account: Account, goal_id: int) -> None:
+        self._rows = Goal.history.filter(account_id=account.pk, id=goal_id).order_by(
+            "-history_date", "-history_id"
         )
-    )
-    changes = [_change(before, after) for before, after in zip([None, *rows], rows, strict=False)]
-    return changes[::-1]
+
+    @cached_property
+    def _count(self) -> int:
+        return self._rows.count()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self[:])
+
+    @overload
+    def __getitem__(self, index: int) -> Change: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Change]: ...
+
+    def __getitem__(self, index: int | slice) -> Change | list[Change]:
+        positions = range(len(self))[index]  # raises IndexError as a list would
+        if isinstance(positions, int):
+            return self._changes(positions, positions + 1)[0]
+        if positions.step == 1:
+            return self._changes(positions.start, positions.stop)
+        return [self[position] for position in positions]
+
+    def _changes(self, start: int, stop: int) -> list[Change]:
+        if start >= stop:
+            return []
+        # One row more than asked: the change before the oldest, to tell what that one did.
+        rows = list(self._rows[start : stop + 1])
+        befores = [*rows[1:], None]
+        return [_change(before, after) for after, before in zip(rows, befores, strict=True)][
+            : stop - start
+        ]
+
+
+def goal_history(account: Account, goal_id: int) -> list[Change]:
+    """All the changes of the account's goal `goal_id`, as GoalHistory reads them; [] for a goal
+    of another account or none."""
+    return list(GoalHistory(account, goal_id))
 
 
 def deleted_goals(account: Account) -> list[Change]:

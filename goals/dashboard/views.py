@@ -41,6 +41,8 @@ def account_goal(request: HttpRequest, goal_id: int) -> Goal:
 GOALS_PER_PAGE = 50
 # The goal's page shows its latest changes, and links to the rest.
 HISTORY_ON_FORM = 10
+# The history page, by pages of this many changes: 3,000 on one page weighed 958 KB.
+HISTORY_PER_PAGE = 100
 # The goals page counts each goal's conversions over this many UTC days, today's included.
 CONVERSIONS_DAYS = 30
 # The size of a goal's trend line, in the units of its SVG's viewBox.
@@ -163,7 +165,7 @@ def goal_form_page(
         formset = ConditionFormSet(
             initial=condition_initial(goal) if goal else None, prefix="conditions"
         )
-    changes = history.goal_history(request.user.account, goal.pk) if goal else []
+    changes = history.GoalHistory(request.user.account, goal.pk) if goal else []
     context = {
         **(recompute_job_context(goal) if goal else {}),
         "goal": goal,
@@ -275,12 +277,16 @@ def recompute_job(request: HttpRequest, goal_id: int) -> HttpResponse:
 
 @administrator_required
 def goal_history(request: HttpRequest, goal_id: int) -> HttpResponse:
-    """Every change of the goal, newest first: a deleted goal's too, and another account's never."""
-    changes = history.goal_history(request.user.account, goal_id)
+    """Every change of the goal, newest first, HISTORY_PER_PAGE a page: a deleted goal's too,
+    and another account's never."""
+    changes = history.GoalHistory(request.user.account, goal_id)
     if not changes:
         raise Http404("No goal of your account has this id.")
-    live = not changes[0].deleted
-    return render(request, "goals/goal_history.html", {"changes": changes, "live": live})
+    # A page number past the end, or not a number, shows the last or the first page.
+    page = Paginator(changes, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    latest = page.object_list[0] if page.number == 1 else changes[0]
+    context = {"changes": page.object_list, "page": page, "latest": latest}
+    return render(request, "goals/goal_history.html", context)
 
 
 @administrator_required

@@ -4,6 +4,7 @@ with who, when, the door and the values after it, and told in words, newest firs
 Cast (tests/conftest.py): Alice administers Acme; Bob administers Bluebird; Olga is an operator.
 """
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Account, User
 from goals import history, rules
+from goals.dashboard import views
 from goals.history import Change
 from goals.models import Goal
 from tests.helpers.api import PASSWORD, Api
@@ -182,6 +184,24 @@ def test_each_change_carries_its_moment(
     ]
 
 
+@pytest.mark.parametrize(
+    "part",
+    [slice(0, 2), slice(2, 5), slice(4, 9), slice(-2, None), slice(None, None, 2), slice(3, 1)],
+)
+def test_a_part_of_a_history_tells_each_change_as_the_whole_history_does(
+    pricing: Goal, alice: User, part: slice
+) -> None:
+    for period in (7, 14, 21, 28):
+        rules.goal_update(goal=pricing, actor=alice, attribution_period=period)
+    whole = history.goal_history(pricing.account, pricing.pk)
+    changes = history.GoalHistory(pricing.account, pricing.pk)
+
+    assert changes[part] == whole[part]
+    assert [changes[-1], changes[0]] == [whole[-1], whole[0]]
+    with pytest.raises(IndexError):
+        changes[5]
+
+
 # --- The pages ------------------------------------------------------------------------------
 
 
@@ -207,6 +227,33 @@ def test_a_deleted_goal_s_history_stays_readable(pricing: Goal, alice: User) -> 
     assert "Deleted “Pricing”." in text
     assert "by alice@acme.example, through the dashboard" in text
     assert browser.get(f"/goals/{goal_id}/edit/").status_code == 404
+
+
+def test_a_long_history_is_shown_by_pages_each_change_told_as_on_one_list(
+    pricing: Goal, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views, "HISTORY_PER_PAGE", 10)
+    for period in range(1, 24):
+        rules.goal_update(goal=pricing, actor=alice, attribution_period=period)
+    browser = signed_in(alice)
+    url = f"/goals/{pricing.pk}/history/"
+
+    pages = [browser.get(f"{url}?page={number}") for number in (1, 2, 3)]
+
+    texts = [" ".join(main_text(page).split()) for page in pages]
+    assert all("History of “Pricing”" in text for text in texts)
+    for text, shown in zip(texts, ["1 to 10", "11 to 20", "21 to 24"], strict=True):
+        assert f"Changes {shown} of 24" in text
+    told_on_pages = [
+        told for text in texts for told in re.findall(r"(?:Period|Created)[^.]*", text)
+    ]
+    assert told_on_pages == [
+        *[f"Period changed from {period - 1} to {period} days" for period in range(23, 1, -1)],
+        "Period changed from 30 to 1 day",
+        "Created “Pricing”: enabled, first touch over 30 days, URL contains /pricing",
+    ]
+    # A page past the end, as a link kept from a longer history, shows the last.
+    assert " ".join(main_text(browser.get(f"{url}?page=9")).split()) == texts[2]
 
 
 def test_another_account_s_goal_history_is_not_found(pricing: Goal, bob: User) -> None:
