@@ -49,8 +49,8 @@ def opened(path: str, *, progress_to: TextIO | None = None) -> Iterator[BinaryIO
     """The file at `path` ("-": standard input) as a binary stream, decompressed when it is
     gzip (known by its first bytes, so a piped .gz works too), while a tqdm bar on
     `progress_to` (standard error by default) counts the bytes read of the file, out of its size
-    when that is known. Raises CommandError when the file cannot be opened or is named .gz but
-    is not gzip, and one of READ_ERRORS when it cannot be read to its end."""
+    when that is known. Raises CommandError when the file cannot be opened, and one of
+    READ_ERRORS when it cannot be read to its end."""
     if path == "-":
         raw, size, name = sys.stdin.buffer, None, "stdin"
     else:
@@ -71,31 +71,49 @@ def opened(path: str, *, progress_to: TextIO | None = None) -> Iterator[BinaryIO
             file=progress_to or sys.stderr,
             disable=None,
         ) as bar:
-            counted = io.BufferedReader(_Counted(raw, bar), BUFFER_SIZE)
-            if counted.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
-                with gzip.GzipFile(fileobj=counted, mode="rb") as unzipped:
+            counted = _Counted(raw, bar)
+            # Read whole: a pipe may deliver the first byte alone, which a peek would stop at.
+            head = counted.head(len(GZIP_MAGIC))
+            read = io.BufferedReader(counted, BUFFER_SIZE)
+            if head.startswith(GZIP_MAGIC):
+                with gzip.GzipFile(fileobj=read, mode="rb") as unzipped:
                     yield unzipped
-            elif name.lower().endswith(".gz"):
-                # Read as it is, it would be reported as text it is not.
-                raise CommandError(f'Cannot read "{path}": it is named .gz but is not gzip.')
             else:
-                yield counted
+                yield read
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
 
 
 class _Counted(io.RawIOBase):
-    """A raw stream that advances a progress bar by the bytes read through it."""
+    """A raw stream that advances a progress bar by the bytes read through it, and can read its
+    first bytes ahead (head) and still give them first."""
 
     def __init__(self, raw: BinaryIO, bar: tqdm) -> None:
         self._raw = raw
         self._bar = bar
+        self._ahead = b""
+
+    def head(self, size: int) -> bytes:
+        """The stream's first `size` bytes (fewer when it ends sooner), read as often as it
+        takes; they are given again by the reads that follow."""
+        while len(self._ahead) < size:
+            more = self._raw.read(size - len(self._ahead))
+            if not more:
+                break
+            self._bar.update(len(more))
+            self._ahead += more
+        return self._ahead
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        if self._ahead:
+            count = min(len(buffer), len(self._ahead))
+            buffer[:count] = self._ahead[:count]
+            self._ahead = self._ahead[count:]
+            return count
         count = self._raw.readinto(buffer) or 0
         self._bar.update(count)
         return count

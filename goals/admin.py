@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from goals import history, rules
 from goals.dashboard.forms import limit_message
 from goals.models import Condition, Goal
+from infra.words import quoted_names
 
 GOAL_FIELDS = ["name", "description", "enabled", "attribution_model", "attribution_period"]
 
@@ -224,7 +225,7 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
         if already:
             self.message_user(
                 request,
-                f"{len(already)} goal(s) were {state.lower()} already: left as they were.",
+                f"{state} already, so left as they were: {quoted_names(already)}.",
                 messages.INFO,
             )
         for refusal in refused:

@@ -24,12 +24,12 @@ from goals.api.cache import goals_json
 from goals.api.errors import error_details
 from goals.api.serializers import GoalInputSerializer
 from goals.models import Goal
+from infra.words import quoted_names
 
 # More goals than any account keeps; a file past it is a mistake, or an attack on the server.
 MAX_IMPORTED_GOALS = 1000
 # The problems an answer lists, and the goals it names; the count of the others follows.
 PROBLEMS_SHOWN = 20
-NAMES_SHOWN = 10
 
 
 class ImportRefused(Exception):
@@ -69,21 +69,19 @@ class Imported:
             limit = self.disabled[0].account.active_goal_limit
             said += (
                 f" Arrived disabled, as the account's limit of {limit} enabled goals was "
-                f"reached: {_names(self.disabled)}."
+                f"reached: {quoted_names([goal.name for goal in self.disabled])}."
             )
         if self.names_taken:
+            # Each name once, though three goals of the file had it.
+            names = list(dict.fromkeys(goal.name for goal in self.names_taken))
+            these, them = (
+                ("These names were", "them") if len(names) > 1 else ("This name was", "it")
+            )
             said += (
-                " These share their name with a goal the account had, or one before them in "
-                f"the file, and both stay: {_names(self.names_taken)}."
+                f" {these} taken already (by a goal the account had, or one before in the file), "
+                f"and the goals that share {them} are all kept: {quoted_names(names)}."
             )
         return said
-
-
-def _names(goals: Sequence[Goal]) -> str:
-    names = ", ".join(f"“{goal.name}”" for goal in goals[:NAMES_SHOWN])
-    if len(goals) > NAMES_SHOWN:
-        names += f" and {len(goals) - NAMES_SHOWN} more"
-    return names
 
 
 def goals_export(account: Account) -> bytes:
@@ -136,12 +134,17 @@ def _goal_imported(account: Account, actor: User, item: Any) -> tuple[Goal, bool
 
 
 def _items(content: bytes) -> list[Any]:
+    if not content:
+        raise _refused("The file is empty.")
     if content.startswith(GZIP_MAGIC):
-        raise _refused("The file is compressed (gzip): unpack it, and import the JSON inside.")
+        raise _refused(
+            "The file is gzip, not JSON: unpack it first (manage.py import_goals takes a .gz "
+            "as it is)."
+        )
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise _refused("The file is not text in UTF-8.") from None
+        raise _refused("The file is neither text in UTF-8 nor gzip.") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise _refused(f"The file is not JSON: {error.msg} ({where}).") from None

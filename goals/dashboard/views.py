@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -90,12 +90,21 @@ def goals_page_url(goal: Goal) -> str:
     return reverse("goals:list") + (f"?page={page}" if page > 1 else "")
 
 
+def page_asked(request: HttpRequest, paginator: Paginator) -> Page:
+    """The page that ?page= asks for: the first for none, a number below 1 or no number, and
+    the last for a number past the end (a link kept from a longer list)."""
+    asked = request.GET.get("page")
+    try:
+        asked = max(1, int(asked))
+    except (TypeError, ValueError):
+        asked = 1
+    return paginator.get_page(asked)
+
+
 @administrator_required
 def goal_list(request: HttpRequest) -> HttpResponse:
     account = request.user.account
-    paginator = Paginator(Goal.objects.of_account(account), GOALS_PER_PAGE)
-    # A page number past the end, or not a number, shows the last or the first page.
-    page = paginator.get_page(request.GET.get("page"))
+    page = page_asked(request, Paginator(Goal.objects.of_account(account), GOALS_PER_PAGE))
     goals = list(page.object_list)
     refusals_beside_switches(request, goals)
     trends = reports.goal_trends(
@@ -282,8 +291,7 @@ def goal_history(request: HttpRequest, goal_id: int) -> HttpResponse:
     changes = history.GoalHistory(request.user.account, goal_id)
     if not changes:
         raise Http404("No goal of your account has this id.")
-    # A page number past the end, or not a number, shows the last or the first page.
-    page = Paginator(changes, HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_asked(request, Paginator(changes, HISTORY_PER_PAGE))
     latest = page.object_list[0] if page.number == 1 else changes[0]
     context = {"changes": page.object_list, "page": page, "latest": latest}
     return render(request, "goals/goal_history.html", context)

@@ -627,7 +627,7 @@ def test_enable_selected_says_which_goals_were_on_already_and_records_no_change_
     assert_answered(response)
     assert page_messages(response) == [
         ("success", "Enabled 1 goal(s)."),
-        ("info", "2 goal(s) were enabled already: left as they were."),
+        ("info", "Enabled already, so left as they were: “On 1”, “On 2”."),
     ]
     assert [goal.history.count() for goal in on] == [1, 1]
 

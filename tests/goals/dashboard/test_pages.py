@@ -354,8 +354,10 @@ def test_long_list_of_goals_is_paged_and_the_meter_counts_every_goal(
     assert "4 of 5 active" in main_text(last)
 
 
-@pytest.mark.parametrize(("asked", "shown"), [("99", "Goal 7"), ("x", "Goal 1"), ("0", "Goal 7")])
-def test_page_past_the_end_or_not_a_page_shows_the_last_or_the_first(
+@pytest.mark.parametrize(
+    ("asked", "shown"), [("99", "Goal 7"), ("x", "Goal 1"), ("0", "Goal 1"), ("-1", "Goal 1")]
+)
+def test_page_past_the_end_below_the_first_or_not_a_page_shows_the_last_or_the_first(
     alice_client, seven_goals_three_a_page, asked, shown
 ):
     response = alice_client.get(f"/goals/?page={asked}")
