@@ -52,6 +52,8 @@ def opened(path: str, *, progress_to: TextIO | None = None) -> Iterator[BinaryIO
     when that is known. Raises CommandError when the file cannot be opened, and one of
     READ_ERRORS when it cannot be read to its end."""
     if path == "-":
+        if sys.stdin is None:  # started with standard input closed (<&-)
+            raise CommandError('Cannot read "-": standard input is closed.')
         raw, size, name = sys.stdin.buffer, None, "stdin"
     else:
         try:

@@ -13,10 +13,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from accounts.models import Account
 from goals import history, rules
 from goals.dashboard.forms import limit_message
 from goals.models import Condition, Goal
-from infra.words import quoted_names
+from infra.words import listed, quoted_names
 
 GOAL_FIELDS = ["name", "description", "enabled", "attribution_model", "attribution_period"]
 
@@ -209,27 +210,36 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
     def _set_enabled(
         self, request: HttpRequest, queryset: QuerySet[Goal], *, enabled: bool
     ) -> None:
-        changed, already, refused = [], [], []
+        # One message of each kind, however many goals were selected, each goal named with its
+        # account: two accounts may have goals of one name.
+        changed, already = [], []
+        refused: dict[Account, tuple[rules.GoalLimitExceeded, list[str]]] = {}
         for goal in queryset.select_related("account").order_by("id"):
+            named = f"“{goal.name}” ({goal.account})"
             if goal.enabled == enabled:
-                already.append(goal.name)
+                already.append(named)
                 continue
             try:
                 rules.goal_set_enabled(goal=goal, actor=request.user, enabled=enabled)
-                changed.append(goal.name)
+                changed.append(named)
             except rules.GoalLimitExceeded as error:
-                refused.append(f"“{goal.name}” ({goal.account}: {error})")
+                refused.setdefault(goal.account, (error, []))[1].append(goal.name)
         state = "Enabled" if enabled else "Disabled"
         if changed:
-            self.message_user(request, f"{state} {len(changed)} goal(s).", messages.SUCCESS)
+            self.message_user(request, f"{state}: {listed(changed)}.", messages.SUCCESS)
         if already:
             self.message_user(
                 request,
-                f"{state} already, so left as they were: {quoted_names(already)}.",
+                f"Left as they were, {state.lower()} already: {listed(already)}.",
                 messages.INFO,
             )
-        for refusal in refused:
-            self.message_user(request, f"Goals limit exceeded: {refusal}", messages.ERROR)
+        for account, (error, names) in refused.items():
+            self.message_user(
+                request,
+                f"Goals limit exceeded in {account}, so left disabled: {quoted_names(names)}. "
+                f"{error}",
+                messages.ERROR,
+            )
 
 
 @admin.register(Goal.history.model)

@@ -43,7 +43,7 @@ class ImportRefused(Exception):
     def lines(self) -> list[str]:
         """The problems as sentences, at most PROBLEMS_SHOWN and a count of the rest."""
         lines = [
-            f"{_where(key)}: {' '.join(messages)}"
+            f"{_where(key)}: {' '.join(messages)}" if key.startswith("[") else " ".join(messages)
             for key, messages in list(self.problems.items())[:PROBLEMS_SHOWN]
         ]
         if len(self.problems) > PROBLEMS_SHOWN:
@@ -137,14 +137,11 @@ def _items(content: bytes) -> list[Any]:
     if not content:
         raise _refused("The file is empty.")
     if content.startswith(GZIP_MAGIC):
-        raise _refused(
-            "The file is gzip, not JSON: unpack it first (manage.py import_goals takes a .gz "
-            "as it is)."
-        )
+        raise _refused("The file is gzip, not JSON: unpack it first.")
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise _refused("The file is neither text in UTF-8 nor gzip.") from None
+        raise _refused("The file is not text in UTF-8.") from None
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise _refused(f"The file is not JSON: {error.msg} ({where}).") from None
@@ -170,9 +167,8 @@ def _refused(message: str) -> ImportRefused:
 
 
 def _where(key: str) -> str:
-    """A problem's place in words: "file", or "Goal 3, settings.conditions[0].value"."""
-    if not key.startswith("["):
-        return "The file"
+    """A goal's problem's place in words: "Goal 3, settings.conditions[0].value" for the key
+    "[2].settings.conditions[0].value"."""
     index, _, field = key[1:].partition("]")
     place = f"Goal {int(index) + 1}"
     return f"{place}, {field.removeprefix('.')}" if field else place

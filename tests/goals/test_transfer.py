@@ -9,6 +9,7 @@ Bluebird.
 import gzip
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -121,10 +122,10 @@ def test_a_file_with_bad_goals_imports_none_and_says_what_is_wrong_with_each(
 @pytest.mark.parametrize(
     ("content", "said"),
     [
-        (b"[{", "The file: The file is not JSON: Expecting property name enclosed in double"),
-        (b'{"goals": []}', "The file: The file holds no list of goals"),
-        (b"[]", "The file: The file holds no goals."),
-        (b"\xff\xfe[]", "The file: The file is neither text in UTF-8 nor gzip."),
+        (b"[{", "The file is not JSON: Expecting property name enclosed in double"),
+        (b'{"goals": []}', "The file holds no list of goals"),
+        (b"[]", "The file holds no goals."),
+        (b"\xff\xfe[]", "The file is not text in UTF-8."),
         (b'["Pricing"]', "Goal 1: A goal is a JSON object, as the API shows one."),
         (b'[{"enabled": true}]', "Goal 1, name:"),
     ],
@@ -135,6 +136,7 @@ def test_a_file_that_is_no_export_of_goals_is_refused_with_what_it_is_instead(
     page = uploaded(signed_in(bob), content)
     assert page.status_code == 200
     assert said in main_text(page)
+    assert "The file: " not in main_text(page)
     assert not Goal.objects.filter(account=bluebird).exists()
 
 
@@ -286,15 +288,25 @@ def test_a_gzip_file_that_arrives_through_a_pipe_a_byte_first_is_read_as_gzip(
         sender.join()
 
 
-def test_a_file_of_neither_utf_8_nor_gzip_is_refused_for_what_it_is(
+def test_the_import_command_says_when_standard_input_is_closed(
+    bob: User, bluebird: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)  # as Python starts under `<&-`
+    with pytest.raises(CommandError, match=r'^Cannot read "-": standard input is closed.$'):
+        import_file("-", bob)
+
+
+def test_a_file_of_no_text_or_of_none_is_refused_for_what_it_is(
     bob: User, bluebird: Account, tmp_path: Path
 ) -> None:
     file = tmp_path / "goals.json.gz"
     file.write_bytes(bytes(range(256)))
-    with pytest.raises(CommandError, match=r"The file is neither text in UTF-8 nor gzip.$"):
+    with pytest.raises(
+        CommandError, match=r"^Nothing was imported.\nThe file is not text in UTF-8.$"
+    ):
         import_file(file, bob)
     file.write_bytes(b"")
-    with pytest.raises(CommandError, match=r"The file is empty.$"):
+    with pytest.raises(CommandError, match=r"^Nothing was imported.\nThe file is empty.$"):
         import_file(file, bob)
 
 

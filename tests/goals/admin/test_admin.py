@@ -613,7 +613,9 @@ def test_disable_selected_disables_the_selected_goals(
         "Acme goal 4",
         "Acme goal 5",
     ]
-    assert page_messages(response) == [("success", "Disabled 2 goal(s).")]
+    assert page_messages(response) == [
+        ("success", "Disabled: “Acme goal 1” (Acme), “Acme goal 2” (Acme).")
+    ]
 
 
 def test_enable_selected_says_which_goals_were_on_already_and_records_no_change_for_them(
@@ -626,8 +628,8 @@ def test_enable_selected_says_which_goals_were_on_already_and_records_no_change_
 
     assert_answered(response)
     assert page_messages(response) == [
-        ("success", "Enabled 1 goal(s)."),
-        ("info", "Enabled already, so left as they were: “On 1”, “On 2”."),
+        ("success", "Enabled: “Off” (Acme)."),
+        ("info", "Left as they were, enabled already: “On 1” (Acme), “On 2” (Acme)."),
     ]
     assert [goal.history.count() for goal in on] == [1, 1]
 
@@ -647,12 +649,12 @@ def test_enable_selected_enables_up_to_the_limit_and_reports_the_rest(
         "Disabled 3",
     ]
     shown = page_messages(response)
-    assert ("success", "Enabled 1 goal(s).") in shown
+    assert ("success", "Enabled: “Disabled 1” (Acme).") in shown
     refusals = [text for level, text in shown if level == "error"]
-    assert len(refusals) == 2
-    assert all(LIMIT_TITLE in text for text in refusals)
-    assert "Disabled 2" in refusals[0]
-    assert "Disabled 3" in refusals[1]
+    assert len(refusals) == 1
+    assert refusals[0].startswith(
+        f"{LIMIT_TITLE} in Acme, so left disabled: “Disabled 2”, “Disabled 3”. The account "
+    )
 
 
 def test_enable_selected_with_no_room_left_enables_nothing(
@@ -668,6 +670,20 @@ def test_enable_selected_with_no_room_left_enables_nothing(
     [(level, text)] = page_messages(response)
     assert level == "error"
     assert LIMIT_TITLE in text
+
+
+def test_enable_selected_past_the_limit_says_so_once_naming_ten_goals_and_counting_the_rest(
+    admin_client: Client, acme: Account, five_active: list[Goal], make_goal: Callable[..., Goal]
+) -> None:
+    off = [make_goal(acme, name=f"Off {n}", enabled=False) for n in range(1, 13)]
+
+    response = run_action(admin_client, "enable_selected", off)
+
+    assert_answered(response)
+    [(level, text)] = page_messages(response)
+    assert level == "error"
+    named = ", ".join(f"“Off {n}”" for n in range(1, 11))
+    assert text.startswith(f"{LIMIT_TITLE} in Acme, so left disabled: {named} and 2 more. ")
 
 
 def test_enable_selected_counts_each_goal_against_its_own_accounts_limit(
@@ -692,7 +708,10 @@ def test_enable_selected_counts_each_goal_against_its_own_accounts_limit(
     assert Goal.objects.get(name="Acme off 2").enabled is False
     assert Goal.objects.filter(account=bluebird, enabled=True).count() == 2
     shown = page_messages(response)
-    assert ("success", "Enabled 3 goal(s).") in shown
+    assert (
+        "success",
+        "Enabled: “Acme off 1” (Acme), “Bluebird off 1” (Bluebird), “Bluebird off 2” (Bluebird).",
+    ) in shown
     refusals = [text for level, text in shown if level == "error"]
     assert len(refusals) == 1
     assert LIMIT_TITLE in refusals[0]
@@ -768,7 +787,7 @@ def test_raising_an_accounts_limit_lets_the_enable_action_go_further(
     response = run_action(admin_client, "enable_selected", [sixth])
 
     assert_answered(response)
-    assert ("success", "Enabled 1 goal(s).") in page_messages(response)
+    assert ("success", "Enabled: “Sixth” (Acme).") in page_messages(response)
     assert Goal.objects.filter(account=acme, enabled=True).count() == 6
 
 
