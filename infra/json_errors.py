@@ -12,6 +12,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    411: "Length required",
     413: "Request too large",
     415: "Unsupported media type",
     429: "Too many requests",

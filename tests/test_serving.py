@@ -6,6 +6,7 @@ Bluebird.
 """
 
 import base64
+import http.client
 import json
 import logging
 import os
@@ -445,6 +446,46 @@ def test_a_body_of_exactly_the_limit_is_parsed_as_usual(client, alice):
     # Parsed, then refused by the rules: the description is longer than 1,024 characters.
     assert response.status_code == 400
     assert "description" in response.json()["details"]
+
+
+def test_a_chunked_body_is_refused_with_411_and_changes_nothing(client, alice, make_goal):
+    # As gunicorn passes a chunked body on: without a length, which Django would read as empty.
+    goal = make_goal(alice.account, name="Pricing")
+
+    response = client.generic(
+        "PUT",
+        f"/api/v2/goals/{goal.pk}",
+        json.dumps({"name": "Renamed"}),
+        content_type="application/json",
+        headers={"Authorization": basic(alice.email, PASSWORD)},
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+
+    assert response.status_code == 411
+    assert response.json()["error"] == "Length required"
+    assert "Content-Length" in response.json()["description"]
+    goal.refresh_from_db()
+    assert goal.name == "Pricing"
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_each_server_refuses_a_chunked_body_with_411(server, tmp_path):
+    with running(server, tmp_path) as (address, output):
+        host, port = address.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request(
+            "PUT",
+            "/api/v2/goals/1",
+            body=iter([b'{"name": ', b'"Renamed"}']),
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        answer = response.read()
+        connection.close()
+    assert response.status == 411, output.read_text()
+    assert json.loads(answer)["error"] == "Length required"
 
 
 def test_the_413_answer_is_documented_for_every_operation_that_takes_a_body(openapi_schema):
