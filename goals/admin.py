@@ -236,8 +236,9 @@ class GoalAdmin(RulesSayWhoManagesGoals, admin.ModelAdmin):
         for account, (error, names) in refused.items():
             self.message_user(
                 request,
-                f"Goals limit exceeded in {account}, so left disabled: {quoted_names(names)}. "
-                f"{error}",
+                f"Goals limit exceeded in {account}, which may have {error.limit} active goals "
+                f"at once, so these stay disabled: {quoted_names(names)}. Disable others first, "
+                "or raise the account's limit.",
                 messages.ERROR,
             )
 

@@ -50,6 +50,12 @@ class GoalLimitExceeded(Exception):
 
     def __init__(self, limit: int, active: int) -> None:
         self.limit = limit
+        if limit == 0:  # an operator's choice: there is nothing to disable
+            super().__init__(
+                "The account may have no active goals: keep this goal disabled, or ask an "
+                "operator to raise the account's limit."
+            )
+            return
         goals = "goal" if active == 1 else "goals"
         # An operator may have lowered the limit below the goals already enabled.
         most = "the most it may have" if active == limit else f"more than the {limit} it may have"

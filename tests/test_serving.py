@@ -448,8 +448,15 @@ def test_a_body_of_exactly_the_limit_is_parsed_as_usual(client, alice):
     assert "description" in response.json()["details"]
 
 
-def test_a_chunked_body_is_refused_with_411_and_changes_nothing(client, alice, make_goal):
+@pytest.mark.parametrize(
+    ("encoding", "length"),
+    [("chunked", ""), ("chunked", "0"), ("gzip, chunked", ""), ("identity", "")],
+)
+def test_a_body_with_a_transfer_encoding_is_refused_with_411_and_changes_nothing(
+    client, alice, make_goal, encoding, length
+):
     # As gunicorn passes a chunked body on: without a length, which Django would read as empty.
+    # The development server passes a Content-Length beside it on, which the encoding overrides.
     goal = make_goal(alice.account, name="Pricing")
 
     response = client.generic(
@@ -458,8 +465,8 @@ def test_a_chunked_body_is_refused_with_411_and_changes_nothing(client, alice, m
         json.dumps({"name": "Renamed"}),
         content_type="application/json",
         headers={"Authorization": basic(alice.email, PASSWORD)},
-        CONTENT_LENGTH="",
-        HTTP_TRANSFER_ENCODING="chunked",
+        CONTENT_LENGTH=length,
+        HTTP_TRANSFER_ENCODING=encoding,
     )
 
     assert response.status_code == 411
@@ -467,6 +474,20 @@ def test_a_chunked_body_is_refused_with_411_and_changes_nothing(client, alice, m
     assert "Content-Length" in response.json()["description"]
     goal.refresh_from_db()
     assert goal.name == "Pricing"
+
+
+def test_a_chunked_body_to_the_token_endpoint_is_refused_in_json_too(client):
+    response = client.generic(
+        "POST",
+        "/oauth2/token/",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+
+    assert response.status_code == 411
+    assert response.json()["error"] == "Length required"
 
 
 @pytest.mark.parametrize("server", SERVERS)

@@ -652,9 +652,10 @@ def test_enable_selected_enables_up_to_the_limit_and_reports_the_rest(
     assert ("success", "Enabled: “Disabled 1” (Acme).") in shown
     refusals = [text for level, text in shown if level == "error"]
     assert len(refusals) == 1
-    assert refusals[0].startswith(
-        f"{LIMIT_TITLE} in Acme, so left disabled: “Disabled 2”, “Disabled 3”. The account "
-    )
+    assert refusals == [
+        f"{LIMIT_TITLE} in Acme, which may have 5 active goals at once, so these stay disabled: "
+        "“Disabled 2”, “Disabled 3”. Disable others first, or raise the account's limit."
+    ]
 
 
 def test_enable_selected_with_no_room_left_enables_nothing(
@@ -683,7 +684,7 @@ def test_enable_selected_past_the_limit_says_so_once_naming_ten_goals_and_counti
     [(level, text)] = page_messages(response)
     assert level == "error"
     named = ", ".join(f"“Off {n}”" for n in range(1, 11))
-    assert text.startswith(f"{LIMIT_TITLE} in Acme, so left disabled: {named} and 2 more. ")
+    assert f"so these stay disabled: {named} and 2 more. " in text
 
 
 def test_enable_selected_counts_each_goal_against_its_own_accounts_limit(

@@ -119,3 +119,16 @@ def test_a_limit_lowered_below_the_active_goals_says_how_many_are_active(
     assert response.json()["description"].startswith(
         "The account already has 5 active goals, more than the 3 it may have"
     )
+
+
+def test_an_account_whose_limit_is_none_is_told_so_not_to_disable_a_goal(alice_api, acme):
+    acme.active_goal_limit = 0
+    acme.save()
+
+    response = alice_api.post("/api/v2/goals", {"name": "First", "settings": {"conditions": []}})
+
+    assert response.status_code == 400
+    assert response.json()["description"] == (
+        "The account may have no active goals: keep this goal disabled, or ask an operator to "
+        "raise the account's limit."
+    )

@@ -108,6 +108,21 @@ def test_limit_note_counts_the_accounts_own_limit(alice_client, acme, make_goal)
     assert note.text.startswith("Your account already has 1 active goal, the most it may have")
 
 
+def test_limit_note_of_an_account_that_may_have_no_active_goals_asks_nothing_to_be_disabled(
+    alice_client, acme
+):
+    acme.active_goal_limit = 0
+    acme.save()
+
+    note = limit_note(alice_client.get("/goals/new/"))
+
+    assert note is not None
+    assert " ".join(note.text.split()) == (
+        "Your account may have no active goals, so this goal will be saved off. An operator can "
+        "raise the account's limit."
+    )
+
+
 def test_ticking_enabled_anyway_at_the_limit_is_refused_and_the_note_stays(
     alice_client, five_active
 ):
