@@ -26,7 +26,7 @@ ERROR_RESPONSES = {
         403: "Not an administrator of the account (operators work in the Django admin).",
         404: "No such goal in your account.",
         405: "Method not allowed.",
-        411: "A Transfer-Encoding, such as a chunked body, which is not read: send a Content-Length.",
+        411: "A Transfer-Encoding (a chunked body, say), which is not read: send a Content-Length.",
         413: "The request body is too large (over 256 KiB by default).",
         415: "The body is not JSON.",
         429: "Too many requests (the rate limit) or too many failed sign-ins; see Retry-After.",
