@@ -28,7 +28,7 @@ from infra.words import quoted_names
 
 # More goals than any account keeps; a file past it is a mistake, or an attack on the server.
 MAX_IMPORTED_GOALS = 1000
-# The problems an answer lists, and the goals it names; the count of the others follows.
+# The problems an answer lists; the count of the others follows.
 PROBLEMS_SHOWN = 20
 
 
