@@ -118,12 +118,6 @@ class GoalHistory(Sequence[Change]):
         ]
 
 
-def goal_history(account: Account, goal_id: int) -> list[Change]:
-    """All the changes of the account's goal `goal_id`, as GoalHistory reads them; [] for a goal
-    of another account or none."""
-    return list(GoalHistory(account, goal_id))
-
-
 def deleted_goals(account: Account) -> list[Change]:
     """The deletions of the account's goals, newest first: one a deleted goal."""
     rows = Goal.history.filter(account_id=account.pk, history_type="-").order_by(

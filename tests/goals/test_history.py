@@ -40,7 +40,7 @@ def told(goal: Goal) -> list[tuple[str, str, str, list[str]]]:
     """The goal's history as (who, door, API client, what), newest first."""
     return [
         (change.who, change.door, change.api_client, change.what)
-        for change in history.goal_history(goal.account, goal.pk)
+        for change in history.GoalHistory(goal.account, goal.pk)
     ]
 
 
@@ -93,7 +93,7 @@ def test_a_deleted_goal_keeps_its_history_with_its_last_conditions(
     goal_id = pricing.pk
     rules.goal_delete(goal=pricing, actor=alice)
 
-    changes = history.goal_history(pricing.account, goal_id)
+    changes = list(history.GoalHistory(pricing.account, goal_id))
     assert changes[0].what == ["Deleted “Pricing”."]
     deleted = Goal.history.get(id=goal_id, history_type="-")
     assert deleted.conditions == PRICING
@@ -117,7 +117,7 @@ def test_a_change_rolled_back_leaves_no_record(pricing: Goal, alice: User) -> No
 
 
 def test_another_account_s_goal_has_no_history_to_show(pricing: Goal, bluebird: Account) -> None:
-    assert history.goal_history(bluebird, pricing.pk) == []
+    assert list(history.GoalHistory(bluebird, pricing.pk)) == []
 
 
 # --- Every door ------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def test_the_api_records_the_client_acting_for_the_user(
 ) -> None:
     client = bearer_api(openapi_schema, token_of(shop_sync))
     client.delete(f"/api/v2/goals/{pricing.pk}")
-    changes = history.goal_history(pricing.account, pricing.pk)
+    changes = list(history.GoalHistory(pricing.account, pricing.pk))
     assert (changes[0].who, changes[0].door, changes[0].api_client) == (
         "alice@acme.example",
         "the API",
@@ -171,7 +171,7 @@ def test_each_change_carries_its_moment(
 ) -> None:
     monkeypatch.setattr(timezone, "now", lambda: MOMENT)
     goal = rules.goal_create(account=acme, actor=alice, name="Pricing", conditions=PRICING)
-    assert history.goal_history(acme, goal.pk) == [
+    assert list(history.GoalHistory(acme, goal.pk)) == [
         Change(
             goal_id=goal.pk,
             name="Pricing",
@@ -193,7 +193,7 @@ def test_a_part_of_a_history_tells_each_change_as_the_whole_history_does(
 ) -> None:
     for period in (7, 14, 21, 28):
         rules.goal_update(goal=pricing, actor=alice, attribution_period=period)
-    whole = history.goal_history(pricing.account, pricing.pk)
+    whole = list(history.GoalHistory(pricing.account, pricing.pk))
     changes = history.GoalHistory(pricing.account, pricing.pk)
 
     assert changes[part] == whole[part]

@@ -161,7 +161,7 @@ def test_the_history_of_an_imported_goal_says_who_brought_it_through_which_door(
 ) -> None:
     uploaded(signed_in(bob), exported(alice_client))
     paid = Goal.objects.get(account=bluebird, name="Paid")
-    (created,) = history.goal_history(bluebird, paid.pk)
+    (created,) = list(history.GoalHistory(bluebird, paid.pk))
     assert (created.who, created.door) == ("bob@bluebird.example", "the dashboard")
 
 
@@ -177,7 +177,7 @@ def test_the_commands_carry_goals_from_one_account_to_another(
     )
     assert printed.getvalue() == "Imported 3 goals.\n"
     paid = Goal.objects.get(account=bluebird, name="Paid")
-    assert history.goal_history(bluebird, paid.pk)[0].door == "a command"
+    assert history.GoalHistory(bluebird, paid.pk)[0].door == "a command"
 
 
 def test_the_import_command_refuses_a_bad_file_whole_and_lists_its_problems(
